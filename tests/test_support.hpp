@@ -1,0 +1,37 @@
+// Helpers shared by feral's tests.
+#pragma once
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+#include <string>
+
+namespace feral::test {
+
+/// Root of the real FER2013 data (folder layout), from FERAL_FER2013. When unset,
+/// prints a SKIPPED line (CTest reports the [fer2013] suite as skipped) and
+/// returns nullopt; the test case then returns early.
+inline std::optional<std::filesystem::path> fer2013_root(const std::string& test_name) {
+    const char* env = std::getenv("FERAL_FER2013");
+    if (env == nullptr || *env == '\0') {
+        std::cout << "SKIPPED: " << test_name << " (FERAL_FER2013 is not set)\n";
+        return std::nullopt;
+    }
+    return std::filesystem::path(env);
+}
+
+/// Path of a fixture file under tests/fixtures.
+inline std::filesystem::path fixture(const std::string& relative) {
+    return std::filesystem::path(FERAL_FIXTURE_DIR) / relative;
+}
+
+/// A fresh empty scratch directory under the build tree for one test.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+    auto dir = std::filesystem::path(FERAL_BINARY_DIR) / "test-scratch" / name;
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir);
+    return dir;
+}
+
+}  // namespace feral::test
