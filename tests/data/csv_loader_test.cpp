@@ -152,3 +152,31 @@ TEST_CASE("load_fer2013_csv reads the 627-row FER2013 sample exactly", "[data][c
     CHECK(csv.training.class_counts() == std::vector<feral::Index>{85, 4, 91, 114, 75, 66, 82});
     CHECK(csv.public_test.class_counts() == std::vector<feral::Index>{18, 2, 11, 26, 13, 18, 22});
 }
+
+TEST_CASE("load_fer2013_csv gives the same parts, report and first error for every thread count", "[data][csv]") {
+    std::string text = "emotion,pixels,Usage\n";
+    const char* usages[] = {"Training", "PublicTest", "PrivateTest"};
+    for (int i = 0; i < 300; ++i) {
+        const bool bad = i % 37 == 5;
+        text += std::to_string(i % 7) + "," + std::to_string(i % 256) + " 1 2 " + (bad ? "x" : "3") + "," + usages[i % 3] + "\n";
+    }
+    const auto path = write_csv("csv_threads", text);
+    auto config = tiny;
+    config.on_error = feral::OnError::skip;
+    config.n_threads = 1;
+    const auto one = feral::load_fer2013_csv(path, config);
+    CHECK(one.report.skipped.size() == 8);
+    CHECK(one.report.skipped[0].source == path.string() + ":line 7");
+    for (int threads : {2, 5}) {
+        config.n_threads = threads;
+        const auto many = feral::load_fer2013_csv(path, config);
+        CHECK(many.training.pixels == one.training.pixels);
+        CHECK(many.public_test.labels == one.public_test.labels);
+        CHECK(many.private_test.sources == one.private_test.sources);
+        REQUIRE(many.report.skipped.size() == one.report.skipped.size());
+        for (std::size_t k = 0; k < one.report.skipped.size(); ++k) CHECK(many.report.skipped[k].source == one.report.skipped[k].source);
+        auto raising = tiny;
+        raising.n_threads = threads;
+        CHECK_THROWS_WITH(feral::load_fer2013_csv(path, raising), Catch::Contains(":line 7:"));
+    }
+}
