@@ -1,0 +1,84 @@
+// im2col / col2im and the pooling kernels against their element-by-element twins.
+#include "feral/core/random.hpp"
+#include "feral/detail/kernels/im2col.hpp"
+#include "feral/detail/kernels/pooling.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+using namespace feral::detail::kernels;
+
+namespace {
+std::vector<double> random_image(conv_index n, std::uint64_t seed) {
+    feral::Random rng(seed);
+    std::vector<double> v(static_cast<std::size_t>(n));
+    for (auto& x : v) x = rng.uniform(-1.0, 1.0);
+    return v;
+}
+
+/// Every geometry of small sizes, kernels, strides and paddings (including pads larger
+/// than the kernel overlap and images narrower than the kernel with padding).
+std::vector<ConvGeometry> geometries() {
+    std::vector<ConvGeometry> out;
+    for (conv_index h : {1, 2, 5, 8})
+        for (conv_index w : {1, 3, 7})
+            for (conv_index k : {1, 2, 3, 5})
+                for (conv_index s : {1, 2, 3})
+                    for (conv_index pad : {0, 1, 2}) {
+                        const conv_index oh = (h + 2 * pad - k) / s + 1, ow = (w + 2 * pad - k) / s + 1;
+                        if (h + 2 * pad < k || w + 2 * pad < k) continue;
+                        out.push_back({2, h, w, k, k, s, pad, pad, oh, ow});
+                    }
+    return out;
+}
+}  // namespace
+
+TEST_CASE("im2col and col2im match their reference twins for every small geometry", "[nn][conv2d][kernels]") {
+    for (const auto& g : geometries()) {
+        INFO("H=" << g.height << " W=" << g.width << " k=" << g.kernel_h << " s=" << g.stride << " pad=" << g.pad_top);
+        const auto image = random_image(g.image_size(), 1);
+        std::vector<double> fast(static_cast<std::size_t>(g.col_rows() * g.col_cols()), 7.0), ref = fast;
+        im2col(image.data(), g, fast.data());
+        im2col_reference(image.data(), g, ref.data());
+        REQUIRE(fast == ref);
+        const auto cols = random_image(g.col_rows() * g.col_cols(), 2);
+        std::vector<double> back(static_cast<std::size_t>(g.image_size()), 7.0), back_ref = back;
+        col2im(cols.data(), g, back.data());
+        col2im_reference(cols.data(), g, back_ref.data());
+        REQUIRE(back == back_ref);
+    }
+}
+
+TEST_CASE("col2im is the adjoint of im2col", "[nn][conv2d][kernels]") {
+    // <im2col(x), c> == <x, col2im(c)> for any x, c.
+    const ConvGeometry g{3, 6, 5, 3, 3, 2, 1, 1, 3, 3};
+    const auto x = random_image(g.image_size(), 3);
+    const auto c = random_image(g.col_rows() * g.col_cols(), 4);
+    std::vector<double> cols(c.size()), image(x.size());
+    im2col(x.data(), g, cols.data());
+    col2im(c.data(), g, image.data());
+    double left = 0, right = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) left += cols[i] * c[i];
+    for (std::size_t i = 0; i < x.size(); ++i) right += x[i] * image[i];
+    REQUIRE(left == Approx(right).epsilon(1e-12));
+}
+
+TEST_CASE("the 2x2 stride-2 pooling fast paths equal the general loops, ties going to the first maximum", "[nn][pool][kernels]") {
+    for (conv_index h : {2, 3, 6, 7})
+        for (conv_index w : {2, 5, 8}) {
+            const ConvGeometry g{3, h, w, 2, 2, 2, 0, 0, (h - 2) / 2 + 1, (w - 2) / 2 + 1};
+            auto image = random_image(g.image_size(), 5);
+            for (std::size_t i = 0; i < image.size(); i += 3) image[i] = 0.5;  // plenty of ties
+            const auto n_out = static_cast<std::size_t>(g.channels * g.out_h * g.out_w);
+            std::vector<double> y(n_out), y_ref(n_out), a(n_out), a_ref(n_out);
+            std::vector<std::int32_t> arg(n_out), arg_ref(n_out);
+            max_pool_forward(image.data(), g, y.data(), arg.data());
+            max_pool_forward_reference(image.data(), g, y_ref.data(), arg_ref.data());
+            REQUIRE(y == y_ref);
+            REQUIRE(arg == arg_ref);
+            avg_pool_forward(image.data(), g, a.data());
+            avg_pool_forward_reference(image.data(), g, a_ref.data());
+            for (std::size_t i = 0; i < n_out; ++i) REQUIRE(a[i] == Approx(a_ref[i]).epsilon(1e-15));
+        }
+}
