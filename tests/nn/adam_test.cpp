@@ -20,7 +20,9 @@ void check_against_torch(feral::nn::Optimizer<double>& optimizer, const std::str
     const std::vector<Parameter<double>> params = {{"p", &p, &g}};
     const Matrix<double> trace = fx.as<double>(trace_name);
     for (int k = 0; k < 5; ++k) {
-        g = fx.as<double>("g" + std::to_string(k));
+        std::string gradient_name = "g";
+        gradient_name += std::to_string(k);
+        g = fx.as<double>(gradient_name);
         optimizer.step(params);
         const Matrix<double> expected = Eigen::Map<const Matrix<double>>(trace.row(k).data(), 3, 4);
         INFO(trace_name << " step " << k + 1);
