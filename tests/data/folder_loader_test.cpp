@@ -180,6 +180,17 @@ TEST_CASE("load_image_folder names corrupt and unreadable files, or skips them o
     CHECK(data.class_counts() == std::vector<feral::Index>(7, 2));
 }
 
+TEST_CASE("load_image_folder reports a file that cannot be opened as an io_error naming it", "[data][folder]") {
+    const auto root = make_layout("folder_unreadable");
+    fs::create_symlink(root / "nowhere.png", root / "neutral" / "dangling.png");
+    CHECK_THROWS_AS(feral::load_image_folder(root), feral::io_error);
+    CHECK_THROWS_WITH(feral::load_image_folder(root), Catch::Contains("cannot open") && Catch::Contains("dangling.png"));
+    const auto [data, report] = feral::load_image_folder(root, {.on_error = feral::OnError::skip});
+    CHECK(data.size() == 14);
+    REQUIRE(report.skipped.size() == 1);
+    CHECK(fs::path(report.skipped[0].source).filename() == "dangling.png");
+}
+
 TEST_CASE("load_image_folder rejects unknown, empty, missing and duplicate class folders", "[data][folder]") {
     SECTION("unknown folder name") {
         const auto root = make_layout("folder_unknown");
