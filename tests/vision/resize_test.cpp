@@ -35,7 +35,7 @@ double max_abs_diff(const feral::Image<Pixel>& image, const Eigen::MatrixXd& exp
 
 }  // namespace
 
-TEST_CASE("bilinear resize of 8-bit images equals cv2.resize INTER_LINEAR exactly", "[vision][resize]") {
+TEST_CASE("bilinear resize of 8-bit images equals cv2.resize INTER_LINEAR and INTER_LINEAR_EXACT exactly", "[vision][resize]") {
     const feral::test::Fixture fx(feral::test::fixture("vision/resize.txt"));
     const auto gray = image_from<std::uint8_t>(fx.matrix("gray"));
     const auto rgb = image_from<std::uint8_t>(fx.matrix("rgb"), 3);
@@ -45,12 +45,18 @@ TEST_CASE("bilinear resize of 8-bit images equals cv2.resize INTER_LINEAR exactl
         INFO("size " << h << " x " << w);
         CHECK(max_abs_diff(feral::resize(gray, h, w), fx.matrix("gray_linear_" + std::to_string(k))) == 0);
         CHECK(max_abs_diff(feral::resize(rgb, h, w), fx.matrix("rgb_linear_" + std::to_string(k))) == 0);
+        CHECK(max_abs_diff(feral::resize(gray, h, w, feral::Interpolation::bilinear_exact),
+                           fx.matrix("gray_exact_" + std::to_string(k))) == 0);
+        CHECK(max_abs_diff(feral::resize(rgb, h, w, feral::Interpolation::bilinear_exact),
+                           fx.matrix("rgb_exact_" + std::to_string(k))) == 0);
     }
     const auto& pyramid = fx.matrix("pyramid_sizes");
     for (Eigen::Index k = 0; k < pyramid.rows(); ++k) {
         const auto h = static_cast<feral::Index>(pyramid(k, 0)), w = static_cast<feral::Index>(pyramid(k, 1));
         INFO("pyramid level " << k + 1 << ": " << h << " x " << w);
         CHECK(max_abs_diff(feral::resize(gray, h, w), fx.matrix("pyramid_" + std::to_string(k + 1))) == 0);
+        CHECK(max_abs_diff(feral::resize(gray, h, w, feral::Interpolation::bilinear_exact),
+                           fx.matrix("pyramid_exact_" + std::to_string(k + 1))) == 0);
     }
 }
 

@@ -37,7 +37,9 @@
 
 namespace feral {
 
-enum class Interpolation { bilinear, area };
+/// bilinear: cv::INTER_LINEAR; bilinear_exact: cv::INTER_LINEAR_EXACT (8.8 fixed-point
+/// weights, what OpenCV's cascade detector uses); area: cv::INTER_AREA.
+enum class Interpolation { bilinear, bilinear_exact, area };
 
 namespace detail {
 
@@ -162,6 +164,80 @@ inline void resize_bilinear_u8(const std::uint8_t* src, Index in_h, Index in_w, 
     }
 }
 
+/// OpenCV's INTER_LINEAR_EXACT (resize_bitExact) for 8-bit images: weights are
+/// round(256 * fraction) in 8.8 fixed point, rows are c0 * s0 + c1 * s1 (8 fractional
+/// bits, exact), columns combine rows with 16 fractional bits and round once;
+/// outputs left of / beyond the source edge copy the edge pixel's row value.
+inline void resize_bilinear_exact_u8(const std::uint8_t* src, Index in_h, Index in_w, Index channels, std::uint8_t* dst,
+                                     Index out_h, Index out_w) {
+    struct Taps {
+        std::vector<Index> offset;
+        std::vector<std::uint32_t> c0, c1;
+        Index min = 0, max = 0;  // [min, max): interpolated; before: first pixel; after: last pixel
+    };
+    auto taps = [](Index in, Index out) {
+        Taps t;
+        t.offset.assign(static_cast<std::size_t>(out), 0);
+        t.c0.assign(static_cast<std::size_t>(out), 256);
+        t.c1.assign(static_cast<std::size_t>(out), 0);
+        t.min = 0;
+        t.max = out;
+        const double scale = 1.0 / (static_cast<double>(out) / static_cast<double>(in));
+        for (Index d = 0; d < out; ++d) {
+            const double f = scale * (static_cast<double>(d) + 0.5) - 0.5;
+            const auto i = static_cast<Index>(std::floor(f));
+            if (i >= 0 && in > 1) {
+                if (i < in - 1) {
+                    t.offset[static_cast<std::size_t>(d)] = i;
+                    const auto c1 = static_cast<std::uint32_t>(std::lrint((f - static_cast<double>(i)) * 256.0));
+                    t.c1[static_cast<std::size_t>(d)] = c1;
+                    t.c0[static_cast<std::size_t>(d)] = 256 - c1;
+                } else {
+                    t.offset[static_cast<std::size_t>(d)] = in - 1;
+                    t.max = std::min(t.max, d);
+                }
+            } else {
+                t.min = std::max(t.min, d + 1);
+            }
+        }
+        return t;
+    };
+    const Taps xt = taps(in_w, out_w), yt = taps(in_h, out_h);
+    const Index row_len = out_w * channels;
+    auto horizontal = [&](Index sy, std::uint32_t* out) {
+        const std::uint8_t* s = src + sy * in_w * channels;
+        for (Index d = 0; d < out_w; ++d)
+            for (Index c = 0; c < channels; ++c) {
+                std::uint32_t v;
+                if (d < xt.min) v = static_cast<std::uint32_t>(s[c]) << 8;
+                else if (d >= xt.max) v = static_cast<std::uint32_t>(s[(in_w - 1) * channels + c]) << 8;
+                else {
+                    const Index o = xt.offset[static_cast<std::size_t>(d)] * channels + c;
+                    v = xt.c0[static_cast<std::size_t>(d)] * s[o] + xt.c1[static_cast<std::size_t>(d)] * s[o + channels];
+                }
+                out[d * channels + c] = v;
+            }
+    };
+    std::vector<std::uint32_t> row0(static_cast<std::size_t>(row_len)), row1(static_cast<std::size_t>(row_len));
+    for (Index dy = 0; dy < out_h; ++dy) {
+        std::uint8_t* out = dst + dy * row_len;
+        if (dy < yt.min || dy >= yt.max) {
+            horizontal(dy < yt.min ? 0 : in_h - 1, row0.data());
+            for (Index i = 0; i < row_len; ++i)
+                out[i] = static_cast<std::uint8_t>(std::min<std::uint32_t>((row0[static_cast<std::size_t>(i)] + 128) >> 8, 255));
+            continue;
+        }
+        const Index sy = yt.offset[static_cast<std::size_t>(dy)];
+        horizontal(sy, row0.data());
+        horizontal(sy + 1, row1.data());
+        const std::uint64_t b0 = yt.c0[static_cast<std::size_t>(dy)], b1 = yt.c1[static_cast<std::size_t>(dy)];
+        for (Index i = 0; i < row_len; ++i) {
+            const std::uint64_t v = row0[static_cast<std::size_t>(i)] * b0 + row1[static_cast<std::size_t>(i)] * b1;
+            out[i] = static_cast<std::uint8_t>(std::min<std::uint64_t>((v + 32768) >> 16, 255));
+        }
+    }
+}
+
 /// Float bilinear with OpenCV's coordinates.
 inline void resize_bilinear_float(const float* src, Index in_h, Index in_w, Index channels, float* dst, Index out_h,
                                   Index out_w, bool area_mode = false) {
@@ -242,7 +318,8 @@ inline void resize_area_fast_u8(const std::uint8_t* src, Index in_w, Index chann
 
 }  // namespace detail
 
-/// Resizes to height x width. 8-bit bilinear equals OpenCV 4.6's INTER_LINEAR exactly.
+/// Resizes to height x width. 8-bit bilinear equals OpenCV 4.6's INTER_LINEAR exactly,
+/// bilinear_exact its INTER_LINEAR_EXACT (float images: bilinear_exact = bilinear).
 template <class Pixel>
 Image<Pixel> resize(const Image<Pixel>& image, Index height, Index width,
                     Interpolation interpolation = Interpolation::bilinear) {
@@ -257,7 +334,9 @@ Image<Pixel> resize(const Image<Pixel>& image, Index height, Index width,
     const bool integer_factor = shrinking && in_h % height == 0 && in_w % width == 0 && in_h / height == in_w / width;
     const Index factor = integer_factor ? in_h / height : 0;
     if constexpr (std::is_same_v<Pixel, std::uint8_t>) {
-        if (integer_factor && (interpolation == Interpolation::area || factor == 2)) {
+        if (interpolation == Interpolation::bilinear_exact) {
+            detail::resize_bilinear_exact_u8(image.data(), in_h, in_w, cn, out.data(), height, width);
+        } else if (integer_factor && (interpolation == Interpolation::area || factor == 2)) {
             detail::resize_area_fast_u8(image.data(), in_w, cn, out.data(), height, width, factor);
         } else if (interpolation == Interpolation::area && shrinking) {
             detail::resize_area_shrink(image.data(), in_h, in_w, cn, out.data(), height, width);
