@@ -316,6 +316,16 @@ inline std::vector<Rect> group_rectangles(const std::vector<Rect>& rects, int gr
     return out;
 }
 
+/// OpenCV's clipObjects: each rectangle intersected with the width x height image;
+/// rectangles left empty are dropped.
+inline std::vector<Rect> clip_rectangles(const std::vector<Rect>& rects, int width, int height) {
+    const Rect frame{0, 0, width, height};
+    std::vector<Rect> out;
+    for (const auto& r : rects)
+        if (const Rect clipped = intersection(frame, r); !clipped.empty()) out.push_back(clipped);
+    return out;
+}
+
 /// A trained Haar cascade (OpenCV's XML format) and its multi-scale detector.
 class HaarCascade {
 public:
@@ -467,17 +477,13 @@ public:
 
     /// cv::CascadeClassifier::detectMultiScale on an 8-bit grayscale image.
     [[nodiscard]] std::vector<Rect> detect(const Image<std::uint8_t>& gray, const DetectParams& params = {}) const {
-        auto candidates = detect_candidates(gray, params);
-        auto grouped = group_rectangles(candidates, params.min_neighbors, 0.2);
-        // clipObjects: intersect with the image, drop empty results.
-        const Rect frame{0, 0, static_cast<int>(gray.width()), static_cast<int>(gray.height())};
-        std::vector<Rect> out;
-        for (const auto& r : grouped)
-            if (const Rect clipped = intersection(frame, r); !clipped.empty()) out.push_back(clipped);
-        return out;
+        const auto candidates = detect_candidates(gray, params);
+        return clip_rectangles(group_rectangles(candidates, params.min_neighbors, 0.2), static_cast<int>(gray.width()),
+                               static_cast<int>(gray.height()));
     }
 
-    /// Every window accepted by the cascade, before grouping (scale by scale, row by row).
+    /// Every window accepted by the cascade, before grouping and clipping (scale by
+    /// scale, row by row): detect() = clip_rectangles(group_rectangles(candidates)).
     [[nodiscard]] std::vector<Rect> detect_candidates(const Image<std::uint8_t>& gray, const DetectParams& params = {}) const {
         check_detect_input(gray, params);
         const int W = static_cast<int>(gray.width()), H = static_cast<int>(gray.height());
