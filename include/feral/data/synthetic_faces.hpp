@@ -164,7 +164,7 @@ struct FaceSpec {
     // expression (after intensity and jitter)
     ExpressionParams e;
     float sneer_side;
-    // pose: image position = centre + scale * R(angle) (u + yaw_shift, v) * 24
+    // pose: pixel = image centre + shift + (24 * 1.18 * scale) R(angle) (u, v); features slide by yaw in u
     float cos_a, sin_a, scale, shift_x, shift_y, yaw;
     // lighting
     float brightness, contrast, light_dx, light_dy;
@@ -283,7 +283,7 @@ inline float shade_face(const FaceSpec& s, float u, float v, float soft) {
         value -= 0.6f * ink * stroke(fu, v, cx, s.eye_y - h, s.eye_w, 0, 0.9f * h / (s.eye_w * s.eye_w), 0.018f, soft);
     }
 
-    // Brows: inner end at +-brow_inner_x, raised by brow_raise, inner end moved by brow_inner.
+    // Brows: one stroke above each eye; brow_raise lifts both, brow_inner tilts them (inner end up or down).
     const float brow_y = s.eye_y - s.brow_gap - static_cast<float>(e.brow_raise);
     for (float side : {-1.0f, 1.0f}) {
         const float inner = side * (s.eye_x - s.eye_w * 1.0f), outer = side * (s.eye_x + s.eye_w * 1.2f);
