@@ -60,6 +60,8 @@ template <class T = float>
 template <class T = float>
 class GlobalStandardizer {
 public:
+    using scalar_type = T;
+
     /// Learns the mean and the (population) standard deviation of all values of X.
     /// throws: invalid_argument for empty X or NaN/Inf values.
     GlobalStandardizer& fit(ConstMatrixRef<T> X) {
