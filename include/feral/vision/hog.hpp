@@ -170,6 +170,7 @@ struct HogWorkspace {
     std::vector<float> g_row, g_col, magnitude;  // one row, padded to the SIMD width
     std::vector<std::int32_t> bins;              // one row
     std::vector<float> histogram;  // n_cells_row x n_cells_col x orientations
+    std::vector<float, xsimd::aligned_allocator<float>> cell_accumulators;  // lanes per (cell column, bin)
     std::vector<float> cos_boundary, sin_boundary;  // boundaries 1..n-1
 
     void prepare(const HogLayout& l) {
@@ -181,6 +182,7 @@ struct HogWorkspace {
         magnitude.assign(padded, 0.0f);
         bins.assign(padded, 0);
         histogram.assign(static_cast<std::size_t>(l.n_cells_row * l.n_cells_col * l.orientations), 0.0f);
+        cell_accumulators.assign(static_cast<std::size_t>(l.n_cells_col * l.orientations) * lanes, 0.0f);
         if (cos_boundary.size() != static_cast<std::size_t>(l.orientations - 1)) {
             cos_boundary.clear();
             sin_boundary.clear();
@@ -239,6 +241,8 @@ void hog_cell_histograms(const Pixel* image, const HogLayout& l, const HogParams
     float* g_col = ws.g_col.data();
     float* magnitude = ws.magnitude.data();
     std::int32_t* bins = ws.bins.data();
+    const bool vector_votes = c_col == lanes;
+    std::fill(ws.cell_accumulators.begin(), ws.cell_accumulators.end(), 0.0f);
     const float* cos_b = ws.cos_boundary.data();
     const float* sin_b = ws.sin_boundary.data();
     const int n_boundaries = n_orient - 1;
@@ -251,7 +255,9 @@ void hog_cell_histograms(const Pixel* image, const HogLayout& l, const HogParams
         const float* row = px + y * W;
         // Central differences; zero on the image border (not the used-area border).
         g_col[0] = 0.0f;
-        for (Index x = 1; x < used_cols; ++x) g_col[x] = x + 1 < W ? row[x + 1] - row[x - 1] : 0.0f;
+        const Index interior_end = std::min(used_cols, W - 1);
+        for (Index x = 1; x < interior_end; ++x) g_col[x] = row[x + 1] - row[x - 1];
+        for (Index x = std::max<Index>(interior_end, 1); x < used_cols; ++x) g_col[x] = 0.0f;
         if (y == 0 || y == H - 1) {
             std::fill(g_row, g_row + used_cols, 0.0f);
         } else {
@@ -298,11 +304,32 @@ void hog_cell_histograms(const Pixel* image, const HogLayout& l, const HogParams
                 }
             }
         }
-        // Votes, in skimage's order (row-major inside each cell), summed in float.
         float* cell_row_hist = ws.histogram.data() + (y / c_row) * l.n_cells_col * n_orient;
-        for (Index x = 0; x < used_cols; ++x) {
-            const std::int32_t b = bins[x];
-            if (b >= 0) cell_row_hist[(x / c_col) * n_orient + b] += magnitude[x];
+        if (vector_votes) {
+            // Cells one SIMD register wide: every bin keeps a lane-wise running sum per
+            // cell (no scattered read-modify-write), reduced once per row of cells.
+            float* acc = ws.cell_accumulators.data();
+            for (Index cx = 0; cx < l.n_cells_col; ++cx) {
+                const batch mag = batch::load_unaligned(magnitude + cx * lanes);
+                const auto bin = xsimd::batch_cast<float>(xsimd::batch<std::int32_t, hog_arch>::load_unaligned(bins + cx * lanes));
+                float* cell_acc = acc + cx * n_orient * lanes;
+                for (int b = 0; b < n_orient; ++b) {
+                    const batch sum = batch::load_aligned(cell_acc + b * lanes) + xsimd::select(bin == batch(static_cast<float>(b)), mag, zero);
+                    sum.store_aligned(cell_acc + b * lanes);
+                }
+            }
+            if (y % c_row == c_row - 1) {
+                for (Index k = 0; k < l.n_cells_col * n_orient; ++k) {
+                    cell_row_hist[k] = xsimd::hadd(batch::load_aligned(acc + k * lanes));
+                }
+                std::fill(ws.cell_accumulators.begin(), ws.cell_accumulators.end(), 0.0f);
+            }
+        } else {
+            // Votes in skimage's order (row-major inside each cell), summed in float.
+            for (Index x = 0; x < used_cols; ++x) {
+                const std::int32_t b = bins[x];
+                if (b >= 0) cell_row_hist[(x / c_col) * n_orient + b] += magnitude[x];
+            }
         }
     }
     const float area = static_cast<float>(c_row * c_col);
