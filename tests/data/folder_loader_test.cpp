@@ -1,12 +1,14 @@
 // Tests for feral/data/folder_loader.hpp (and the resize and class-name helpers it uses).
 #include "feral/data/folder_loader.hpp"
 
+#include "fixture_reader.hpp"
 #include "test_support.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <fstream>
 #include <set>
+#include <sstream>
 
 namespace fs = std::filesystem;
 
@@ -161,6 +163,42 @@ TEST_CASE("resize enlarges with bilinear interpolation at OpenCV's pixel centres
     const auto area = feral::resize(img, 1, 1, feral::Interpolation::area);
     CHECK(area(0, 0) == 50);
     CHECK_THROWS_AS(feral::resize(img, 0, 3), feral::invalid_argument);
+}
+
+TEST_CASE("resize equals OpenCV's INTER_AREA when shrinking and its INTER_LINEAR to within one grey level", "[data][folder]") {
+    const feral::test::Fixture fx(feral::test::fixture("data/resize.txt"));
+    std::istringstream cases(fx.text("cases"));
+    std::string name;
+    int checked = 0;
+    while (cases >> name) {
+        INFO("case " << name);
+        const auto in = fx.as<std::uint8_t>(name + "_in");
+        const auto expected = fx.as<int>(name + "_out");
+        feral::Image<> img(in.rows(), in.cols());
+        std::copy(in.data(), in.data() + in.size(), img.data());
+        const auto method = name.rfind("area", 0) == 0 ? feral::Interpolation::area : feral::Interpolation::bilinear;
+        const auto out = feral::resize(img, expected.rows(), expected.cols(), method);
+        REQUIRE(out.height() == expected.rows());
+        REQUIRE(out.width() == expected.cols());
+        int worst = 0, exact = 0;
+        for (feral::Index y = 0; y < out.height(); ++y)
+            for (feral::Index x = 0; x < out.width(); ++x) {
+                const int diff = std::abs(static_cast<int>(out(y, x)) - expected(y, x));
+                worst = std::max(worst, diff);
+                exact += diff == 0;
+            }
+        INFO("worst difference " << worst << ", exact " << exact << " of " << out.size());
+        if (method == feral::Interpolation::area) {
+            CHECK(worst == 0);
+        } else {
+            // OpenCV's 8-bit INTER_LINEAR uses 11-bit fixed-point weights; we interpolate in
+            // double and round once, so about one pixel in eight differs by one grey level.
+            CHECK(worst <= 1);
+            CHECK(exact >= out.size() * 8 / 10);
+        }
+        ++checked;
+    }
+    CHECK(checked == 5);
 }
 
 TEST_CASE("load_image_folder names corrupt and unreadable files, or skips them on request", "[data][folder]") {
