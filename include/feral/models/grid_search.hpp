@@ -267,11 +267,12 @@ public:
         const auto n_folds = static_cast<Index>(folds.size());
         Matrix<double> scores(n_candidates, n_folds);
         Matrix<double> seconds(n_candidates, n_folds);
+        const bool parallel = detail::runs_in_parallel(n_candidates * n_folds, config_.n_threads);
         parallel_for_dynamic(0, n_candidates * n_folds, config_.n_threads, [&](std::int64_t task) {
             const Index c = task / n_folds;
             const Index f = task % n_folds;
             const auto& params = candidates[static_cast<std::size_t>(c)];
-            const detail::SingleThreadedEigen one_thread_inside;
+            const detail::SingleThreadedEigen one_thread_inside(parallel);
             const auto start = std::chrono::steady_clock::now();
             try {
                 scores(c, f) = detail::fit_and_score<T>(factory_(params), features, y, folds[static_cast<std::size_t>(f)]);

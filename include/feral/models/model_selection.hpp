@@ -27,6 +27,7 @@
 #include "feral/core/types.hpp"
 #include "feral/data/split.hpp"
 
+#include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <string>
@@ -59,12 +60,14 @@ struct CrossValidation {
 namespace detail {
 
 /// For the lifetime of this object, Eigen's OpenMP-parallel products on this thread use
-/// one thread (Eigen reads omp_get_max_threads(), a per-thread setting). Used inside
-/// model-selection workers, which already keep every core busy.
+/// one thread (Eigen reads omp_get_max_threads(), a per-thread setting), when `active`.
+/// Used inside model-selection workers when several run at once: they already keep every
+/// core busy.
 class SingleThreadedEigen {
 public:
-    SingleThreadedEigen() {
+    explicit SingleThreadedEigen(bool active) : active_(active) {
 #ifdef _OPENMP
+        if (!active_) return;
         saved_ = omp_get_max_threads();
         omp_set_num_threads(1);
 #endif
@@ -73,13 +76,19 @@ public:
     SingleThreadedEigen& operator=(const SingleThreadedEigen&) = delete;
     ~SingleThreadedEigen() {
 #ifdef _OPENMP
-        omp_set_num_threads(saved_);
+        if (active_) omp_set_num_threads(saved_);
 #endif
     }
 
 private:
+    [[maybe_unused]] bool active_ = false;
     [[maybe_unused]] int saved_ = 1;
 };
+
+/// Whether parallel_for_dynamic over `tasks` items with `threads` will run several workers.
+inline bool runs_in_parallel(std::int64_t tasks, int threads) {
+    return !in_parallel_region && std::min<std::int64_t>(resolve_threads(threads), tasks) > 1;
+}
 
 /// The rows `rows` of X, in order, as a new matrix.
 template <class T>
@@ -155,8 +164,10 @@ std::vector<double> cross_val_score(const Estimator& estimator, ConstMatrixRef<T
                 if (r < 0 || r >= X.rows()) detail::fail(where, ": fold ", f, " names row ", r, ", X has rows 0..", X.rows() - 1);
     }
     std::vector<double> scores(folds.size());
-    parallel_for_dynamic(0, static_cast<std::int64_t>(folds.size()), n_threads, [&](std::int64_t f) {
-        const detail::SingleThreadedEigen one_thread_inside;
+    const auto n_folds = static_cast<std::int64_t>(folds.size());
+    const bool parallel = detail::runs_in_parallel(n_folds, n_threads);
+    parallel_for_dynamic(0, n_folds, n_threads, [&](std::int64_t f) {
+        const detail::SingleThreadedEigen one_thread_inside(parallel);
         try {
             scores[static_cast<std::size_t>(f)] = detail::fit_and_score<T>(estimator, X, y, folds[static_cast<std::size_t>(f)]);
         } catch (const error&) {
