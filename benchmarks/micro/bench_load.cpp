@@ -1,4 +1,5 @@
-// Loading benchmarks: the FER2013 training folder (28,544 PNGs) and the FER2013 CSV.
+// Loading benchmarks: the FER2013 training folder (28,544 PNGs), the FER2013 CSV, and drawing
+// the built-in synthetic faces (no data needed).
 //
 //   bench_load [--data DIR] [--csv FILE] [google benchmark flags]
 //
@@ -7,6 +8,7 @@
 // are measured for the folder. Compare with benchmarks/peers/pil_load.py on the same folder.
 #include "feral/data/csv_loader.hpp"
 #include "feral/data/folder_loader.hpp"
+#include "feral/data/synthetic_faces.hpp"
 
 #include <benchmark/benchmark.h>
 
@@ -45,6 +47,15 @@ void BM_load_csv(benchmark::State& state) {
     state.counters["rows"] = static_cast<double>(rows);
     state.SetBytesProcessed(static_cast<std::int64_t>(bytes) * static_cast<std::int64_t>(state.iterations()));
 }
+void BM_synthetic_faces(benchmark::State& state) {
+    const feral::Index per_class = 100;
+    const int threads = static_cast<int>(state.range(0));
+    for (auto _ : state) {
+        auto data = feral::make_synthetic_faces(per_class, 42, {.n_threads = threads});
+        benchmark::DoNotOptimize(data.pixels.data());
+    }
+    state.counters["faces_per_s"] = benchmark::Counter(7.0 * per_class, benchmark::Counter::kIsIterationInvariantRate);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,6 +80,8 @@ int main(int argc, char** argv) {
     } else {
         std::cerr << "bench_load: no CSV (pass --csv FILE); skipping the CSV benchmark\n";
     }
+    benchmark::RegisterBenchmark("synthetic_faces/700", BM_synthetic_faces)
+        ->Arg(1)->Arg(2)->ArgName("threads")->Unit(benchmark::kMillisecond)->UseRealTime();
     int n = static_cast<int>(rest.size());
     benchmark::Initialize(&n, rest.data());
     benchmark::RunSpecifiedBenchmarks();
