@@ -1,0 +1,99 @@
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in its AVX-512 headers
+#endif
+#include <feral/nn/architectures.hpp>
+#include <feral/nn/random_search.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+using feral::Index;
+using feral::Labels;
+using feral::Matrix;
+using namespace feral::nn;
+
+namespace {
+// 8x8 images: class 0 has a bright left half, class 1 a bright right half, plus noise.
+void halves(Index n, Matrix<float>& X, Labels& y) {
+    feral::Random rng(5);
+    X.resize(n, 64);
+    y.resize(n);
+    for (Index i = 0; i < n; ++i) {
+        y[i] = static_cast<int>(i % 2);
+        for (Index r = 0; r < 8; ++r)
+            for (Index c = 0; c < 8; ++c)
+                X(i, r * 8 + c) = static_cast<float>(((c < 4) == (y[i] == 0) ? 0.8 : 0.2) + 0.1 * rng.normal());
+    }
+}
+}  // namespace
+
+TEST_CASE("The named architectures build for 48x48 faces with the expected sizes", "[nn][random_search]") {
+    for (const auto& name : architectures::names()) {
+        auto a = architectures::make<float>(name);
+        INFO(name);
+        CHECK(a.model.build({1, 48, 48}, 0) == Shape{7, 1, 1});
+        CHECK(a.model.parameter_count() > 0);
+    }
+    auto small = architectures::make<float>("small");
+    small.model.build({1, 48, 48}, 0);
+    // Keras: conv 320 + conv 18496 + dense 6400*7+7 (48 -> 46 -> 23 -> 21 -> 10).
+    CHECK(small.model.parameter_count() == 320 + 18496 + 44807);
+    CHECK(architectures::forward_macs(small.model) == 46.0 * 46 * 32 * 9 + 21.0 * 21 * 64 * 32 * 9 + 6400.0 * 7);
+    CHECK(small.batch_size == 32);
+    auto deep = architectures::make<float>("deep");
+    CHECK(deep.batch_size == 256);
+    CHECK(deep.learning_rate == 5e-4);
+    CHECK(architectures::make<float>("wide").augment.has_value());
+    CHECK_THROWS_WITH(architectures::make<float>("huge"), Catch::Contains("'huge'") && Catch::Contains("lstm"));
+}
+
+TEST_CASE("Random search is reproducible, stays in its space and returns the best validation trial",
+          "[nn][random_search]") {
+    Matrix<float> X;
+    Labels y;
+    halves(120, X, y);
+    RandomSearch<float>::Config config;
+    config.trials = 3;
+    config.epochs = 2;
+    config.validation = 0.25;
+    config.seed = 4;
+    config.space.conv_blocks = {1, 2};
+    config.space.filters = {4, 8};
+    config.space.kernel_sizes = {3};
+    config.space.dense_layers = {0, 1};
+    config.space.dense_units = {8, 16};
+    config.space.learning_rates = {1e-2, 3e-3};
+    config.space.batch_sizes = {16};
+    const RandomSearch<float> search(config);
+    const SearchResult first = search.run(X, y, {1, 8, 8}, 2);
+    const SearchResult second = search.run(X, y, {1, 8, 8}, 2);
+    REQUIRE(first.trials.size() == 3);
+    for (std::size_t t = 0; t < 3; ++t) {
+        const auto& trial = first.trials[t];
+        CHECK(trial.config.describe() == second.trials[t].config.describe());
+        CHECK(trial.val_accuracy == second.trials[t].val_accuracy);
+        CHECK(trial.config.filters.size() >= 1);
+        CHECK(trial.config.filters.size() <= 2);
+        for (Index f : trial.config.filters) CHECK((f == 4 || f == 8));
+        CHECK(trial.config.batch_size == 16);
+        CHECK(trial.val_accuracy <= first.best().val_accuracy);
+    }
+    CHECK(first.best().val_accuracy > 0.8);  // the halves are easy to tell apart
+    CHECK(search.draw(1).describe() == first.trials[1].config.describe());
+}
+
+TEST_CASE("Random search rejects spaces that cannot be built", "[nn][random_search]") {
+    Matrix<float> X;
+    Labels y;
+    halves(40, X, y);
+    RandomSearch<float>::Config config;
+    config.space.conv_blocks = {4};  // 8 -> 4 -> 2 -> 1 -> 0
+    CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2), Catch::Contains("4 conv blocks"));
+    config.space.conv_blocks = {1};
+    config.space.filters.clear();
+    CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2), Catch::Contains("at least one option"));
+    config.space = {};
+    config.trials = 0;
+    CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2), Catch::Contains("trials"));
+}
