@@ -37,6 +37,7 @@
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <string_view>
 #include <vector>
@@ -93,6 +94,48 @@ struct BinnedFeatures {
 
 inline constexpr int kMaxBins = 256;
 
+/// Distinct values of one column when there are at most kMaxBins of them, found with a
+/// small open-addressing hash table (one probe per value instead of a sort of the column).
+template <class T>
+class DistinctValues {
+public:
+    /// Collects the distinct values of col[0, n); false as soon as there are more than kMaxBins.
+    bool collect(const T* col, Index n) {
+        std::fill(used_.begin(), used_.end(), 0);
+        values_.clear();
+        for (Index i = 0; i < n; ++i) {
+            const std::size_t slot = find(col[i]);
+            if (used_[slot]) continue;
+            if (static_cast<int>(values_.size()) == kMaxBins) return false;
+            used_[slot] = 1;
+            keys_[slot] = col[i] == T(0) ? T(0) : col[i];  // -0 and +0 are one value
+            values_.push_back(keys_[slot]);
+        }
+        // Rank the values; the table then maps a value to its bin code.
+        std::sort(values_.begin(), values_.end());
+        for (std::size_t b = 0; b < values_.size(); ++b) codes_[find(values_[b])] = static_cast<std::uint8_t>(b);
+        return true;
+    }
+    [[nodiscard]] const std::vector<T>& sorted() const { return values_; }
+    /// Bin code of a value seen by collect().
+    [[nodiscard]] std::uint8_t code(T v) const { return codes_[find(v)]; }
+
+private:
+    static constexpr std::size_t kSlots = 1024;  // load factor <= 1/4
+    [[nodiscard]] std::size_t find(T v) const {
+        if (v == T(0)) v = T(0);
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &v, sizeof(T));
+        std::size_t slot = static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ULL) >> 54);
+        while (used_[slot] && keys_[slot] != v) slot = (slot + 1) & (kSlots - 1);
+        return slot;
+    }
+    std::vector<T> keys_ = std::vector<T>(kSlots);
+    std::vector<std::uint8_t> used_ = std::vector<std::uint8_t>(kSlots, 0);
+    std::vector<std::uint8_t> codes_ = std::vector<std::uint8_t>(kSlots, 0);
+    std::vector<T> values_;
+};
+
 /// Bins every feature of X (parallel over blocks of 16 features).
 template <class T>
 BinnedFeatures bin_features(const Eigen::Ref<const Matrix<T>>& X, int n_threads) {
@@ -109,38 +152,33 @@ BinnedFeatures bin_features(const Eigen::Ref<const Matrix<T>>& X, int n_threads)
         const Index f0 = blk * block, width = std::min(block, d - f0);
         // A column-major copy of the block turns 16 strided column reads into one row sweep.
         const Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic> columns = X.middleCols(f0, width);
-        std::vector<T> sorted(static_cast<std::size_t>(n));
-        std::vector<T> uppers;
+        DistinctValues<T> distinct;
+        std::vector<T> sorted, uppers;
         for (Index c = 0; c < width; ++c) {
             const Index f = f0 + c;
             const T* col = columns.data() + c * n;
-            std::copy(col, col + n, sorted.begin());
-            std::sort(sorted.begin(), sorted.end());
             double* low = out.bin_low.data() + f * kMaxBins;
             double* high = out.bin_high.data() + f * kMaxBins;
-            uppers.clear();
-            const Index distinct = static_cast<Index>(std::unique(sorted.begin(), sorted.end()) - sorted.begin());
-            if (distinct <= kMaxBins) {
-                for (Index b = 0; b < distinct; ++b) {
-                    low[b] = high[b] = static_cast<double>(sorted[static_cast<std::size_t>(b)]);
-                    uppers.push_back(sorted[static_cast<std::size_t>(b)]);
-                }
-            } else {
-                // Quantile bins: close a bin at a distinct value once it holds n / 256 samples.
-                std::copy(col, col + n, sorted.begin());
-                std::sort(sorted.begin(), sorted.end());
-                Index start = 0;
-                for (int b = 0; b < kMaxBins && start < n; ++b) {
-                    Index end = b == kMaxBins - 1 ? n : std::max(start + 1, n * (b + 1) / kMaxBins);
-                    end = std::min(end, n);
-                    while (end < n && sorted[static_cast<std::size_t>(end)] == sorted[static_cast<std::size_t>(end - 1)]) ++end;
-                    low[b] = static_cast<double>(sorted[static_cast<std::size_t>(start)]);
-                    high[b] = static_cast<double>(sorted[static_cast<std::size_t>(end - 1)]);
-                    uppers.push_back(sorted[static_cast<std::size_t>(end - 1)]);
-                    start = end;
-                }
-            }
             std::uint8_t* codes = out.codes.data() + f * n;
+            if (distinct.collect(col, n)) {  // exact: one bin per distinct value
+                const auto& values = distinct.sorted();
+                for (std::size_t b = 0; b < values.size(); ++b) low[b] = high[b] = static_cast<double>(values[b]);
+                for (Index i = 0; i < n; ++i) codes[i] = distinct.code(col[i]);
+                continue;
+            }
+            // Quantile bins: close a bin at a distinct value once it holds about n / 256 samples.
+            sorted.assign(col, col + n);
+            std::sort(sorted.begin(), sorted.end());
+            uppers.clear();
+            Index start = 0;
+            for (int b = 0; b < kMaxBins && start < n; ++b) {
+                Index end = b == kMaxBins - 1 ? n : std::min(n, std::max(start + 1, n * (b + 1) / kMaxBins));
+                while (end < n && sorted[static_cast<std::size_t>(end)] == sorted[static_cast<std::size_t>(end - 1)]) ++end;
+                low[b] = static_cast<double>(sorted[static_cast<std::size_t>(start)]);
+                high[b] = static_cast<double>(sorted[static_cast<std::size_t>(end - 1)]);
+                uppers.push_back(sorted[static_cast<std::size_t>(end - 1)]);
+                start = end;
+            }
             for (Index i = 0; i < n; ++i)
                 codes[i] = static_cast<std::uint8_t>(std::lower_bound(uppers.begin(), uppers.end(), col[i]) - uppers.begin());
         }
