@@ -36,8 +36,9 @@
 //   auto gray = feral::read_image("photo.jpg", feral::ColorMode::gray);
 //   std::vector<feral::Rect> faces = cascade.detect(gray, {.scale_factor = 1.1, .min_neighbors = 5});
 //
-// Threads: rows of each scale are split over DetectParams::n_threads workers and the
-// candidates concatenated in row order, so results do not depend on the thread count.
+// Threads: the scales are independent jobs shared by DetectParams::n_threads workers
+// and their candidates concatenated in scale order, so results do not depend on the
+// thread count.
 #pragma once
 
 #include "feral/core/error.hpp"
@@ -497,15 +498,21 @@ public:
             if (win_w < params.min_width || win_h < params.min_height) continue;
             scales.push_back(static_cast<float>(factor));
         }
-        std::vector<Rect> candidates;
-        detail::HaarLayer layer;
-        for (float scale : scales) {
+        // Scales are independent jobs (resize, integrals, scan), handed out largest first
+        // to the workers; their candidates are concatenated in scale order.
+        std::vector<std::vector<Rect>> per_scale(scales.size());
+        parallel_for_dynamic(0, static_cast<std::int64_t>(scales.size()), params.n_threads, [&](std::int64_t i) {
+            const float scale = scales[static_cast<std::size_t>(i)];
             const Index sw = std::lrint(static_cast<float>(W) / scale);
             const Index sh = std::lrint(static_cast<float>(H) / scale);
-            const Image<std::uint8_t> scaled = (sw == W && sh == H) ? gray : resize(gray, sh, sw, Interpolation::bilinear_exact);
+            const Image<std::uint8_t> scaled =
+                (sw == W && sh == H) ? gray : resize(gray, sh, sw, Interpolation::bilinear_exact);
+            detail::HaarLayer layer;
             build_layer(scaled, layer);
-            scan_layer(layer, scale, params.n_threads, candidates);
-        }
+            scan_layer(layer, scale, per_scale[static_cast<std::size_t>(i)]);
+        });
+        std::vector<Rect> candidates;
+        for (const auto& found : per_scale) candidates.insert(candidates.end(), found.begin(), found.end());
         return candidates;
     }
 
@@ -696,7 +703,7 @@ private:
         return 1;
     }
 
-    void scan_layer(const detail::HaarLayer& layer, float scale, int n_threads, std::vector<Rect>& candidates) const {
+    void scan_layer(const detail::HaarLayer& layer, float scale, std::vector<Rect>& candidates) const {
         const Index work_w = std::max<Index>(layer.width - width_, 0);
         const Index work_h = std::max<Index>(layer.height - height_, 0);
         if (work_w == 0 || work_h == 0) return;
@@ -710,12 +717,9 @@ private:
                                              1 + (width_ - 2) + s * (1 + height_ - 2)};
         const int win_w = static_cast<int>(std::lrint(static_cast<float>(width_) * scale));
         const int win_h = static_cast<int>(std::lrint(static_cast<float>(height_) * scale));
-        const Index n_rows = (work_h + ystep - 1) / ystep;
-        std::vector<std::vector<Rect>> per_row(static_cast<std::size_t>(n_rows));
-        parallel_for(0, n_rows, n_threads, [&](std::int64_t begin, std::int64_t end) {
-            for (std::int64_t r = begin; r < end; ++r) {
-                const Index y = r * ystep;
-                auto& found = per_row[static_cast<std::size_t>(r)];
+        for (Index y = 0; y < work_h; y += ystep) {
+            {
+                auto& found = candidates;
                 for (Index x = 0; x < work_w; x += ystep) {
                     const Index offset = y * layer.width + x;
                     const int result = stumps_only ? run_stumps(layer, stumps, offset, norm_ofs)
@@ -726,8 +730,7 @@ private:
                     if (result == 0) x += ystep;  // rejected by the first stage: skip the next position
                 }
             }
-        });
-        for (const auto& row : per_row) candidates.insert(candidates.end(), row.begin(), row.end());
+        }
     }
 
     int width_ = 0, height_ = 0;
