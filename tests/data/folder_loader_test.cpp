@@ -43,6 +43,7 @@ fs::path make_layout(const std::string& name) {
 TEST_CASE("load_image_folder accepts both class spellings and uses the FER2013 CSV order", "[data][folder]") {
     const auto root = make_layout("folder_spellings");
     std::ofstream(root / "happy" / "notes.txt") << "not an image";
+    fs::create_directories(root / ".ipynb_checkpoints");
     const auto [data, report] = feral::load_image_folder(root, {.n_threads = 2});
     REQUIRE(data.size() == 14);
     CHECK(data.class_names == feral::fer2013_class_names());
@@ -57,8 +58,9 @@ TEST_CASE("load_image_folder accepts both class spellings and uses the FER2013 C
     }
     CHECK(report.loaded == 14);
     CHECK(report.skipped.empty());
-    REQUIRE(report.ignored.size() == 1);
-    CHECK(fs::path(report.ignored[0]).filename() == "notes.txt");
+    REQUIRE(report.ignored.size() == 2);
+    CHECK(fs::path(report.ignored[0]).filename() == ".ipynb_checkpoints");
+    CHECK(fs::path(report.ignored[1]).filename() == "notes.txt");
     data.validate();
 }
 

@@ -2,8 +2,9 @@
 //
 // Layout: root/<class>/<image files>, e.g. FER2013's train/angry/fer0000032.png.
 //   * Image files are *.png, *.jpg, *.jpeg, *.bmp (any letter case), decoded with stb_image
-//     (feral::decode_image); colour files are converted to gray with BT.601 luma. Other files
-//     and nested folders are not loaded and are listed in LoadReport::ignored.
+//     (feral::decode_image); colour files are converted to gray with BT.601 luma. Other files,
+//     nested folders and hidden folders in root (".ipynb_checkpoints") are not loaded and are
+//     listed in LoadReport::ignored.
 //   * Class folders: with ClassOrder::fer2013 (default) or ClassOrder::keras every folder must
 //     be one of the seven expressions in either spelling (disgust/disgusted, fear/fearful,
 //     surprise/surprised, any case), all seven must be present, and labels follow the CSV order
@@ -148,9 +149,8 @@ struct ClassFolder {
 
 }  // namespace detail
 
-/// Loads root/<class>/<images> (see the header comment for the rules).
-/// throws: io_error / format_error naming the file or folder; invalid_argument for a bad config.
-inline LoadedDataset load_image_folder(const std::filesystem::path& root, const FolderLoadConfig& config = {}) {
+namespace detail {
+inline LoadedDataset load_image_folder_impl(const std::filesystem::path& root, const FolderLoadConfig& config) {
     namespace fs = std::filesystem;
     constexpr const char* where = "load_image_folder";
     if (config.height < 1 || config.width < 1)
@@ -167,7 +167,8 @@ inline LoadedDataset load_image_folder(const std::filesystem::path& root, const 
     // 1. class folders, sorted by name so messages and the `folders` order are stable.
     std::vector<fs::path> folders;
     for (const auto& entry : fs::directory_iterator(root)) {
-        if (entry.is_directory()) folders.push_back(entry.path());
+        const bool hidden = entry.path().filename().string().starts_with('.');
+        if (entry.is_directory() && !hidden) folders.push_back(entry.path());
         else report.ignored.push_back(entry.path().string());
     }
     std::sort(folders.begin(), folders.end());
@@ -297,6 +298,18 @@ inline LoadedDataset load_image_folder(const std::filesystem::path& root, const 
     data.shape = {1, config.height, config.width};
     report.loaded = data.size();
     return result;
+}
+}  // namespace detail
+
+/// Loads root/<class>/<images> (see the header comment for the rules).
+/// throws: io_error / format_error naming the file or folder; invalid_argument for a bad config.
+inline LoadedDataset load_image_folder(const std::filesystem::path& root, const FolderLoadConfig& config = {}) {
+    try {
+        return detail::load_image_folder_impl(root, config);
+    } catch (const std::filesystem::filesystem_error& e) {
+        // listing a folder failed (permissions, a folder removed while loading)
+        detail::fail<io_error>("load_image_folder: cannot list '", e.path1().string(), "': ", e.code().message());
+    }
 }
 
 }  // namespace feral
