@@ -4,7 +4,7 @@
 //                      [--limit N] [--threads T] [--only nb,pca_knn]
 //
 // Peer: benchmarks/peers/sklearn_models.py (same pipelines, same data, same threads);
-// side by side: benchmarks/compare feral.jsonl sklearn.jsonl.
+// side by side: benchmarks/compare.py feral.jsonl sklearn.jsonl.
 //
 // Data: both folders are loaded in FER2013's CSV class order (angry .. neutral), each class's
 // files in file-name order. --limit N keeps the first N images of each class of both sets

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Side-by-side table of a feral benchmark and its peer, from their JSON-lines outputs.
 
-    benchmarks/compare feral.jsonl sklearn.jsonl [--markdown]
+    benchmarks/compare.py feral.jsonl sklearn.jsonl [--markdown]
+
+(Named compare.py, not compare: benchmarks/ is on the benchmark programs' include path, and
+a file named "compare" there would shadow the C++20 standard header <compare>.)
 
 Each input holds one JSON object per line with at least "pipeline", "fit_seconds",
 "predict_seconds" and "accuracy" (lines that are not JSON objects are ignored, so captured
