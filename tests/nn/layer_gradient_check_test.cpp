@@ -48,6 +48,8 @@ TEST_CASE("Conv2D gradients match finite differences for valid and same padding,
         {{2, 6, 6}, {.filters = 5, .kernel_size = 2, .stride = 2, .padding = nn::Padding::same,
                      .activation = nn::Activation::relu}},
         {{2, 5, 5}, {.filters = 2, .kernel_size = 1, .use_bias = false}},
+        // 32x32 outputs: one image per GEMM and several gradient groups (small images are blocked).
+        {{1, 34, 34}, {.filters = 2, .kernel_size = 3, .activation = nn::Activation::relu}},
     };
     for (std::size_t c = 0; c < cases.size(); ++c) {
         INFO("case " << c);
@@ -55,7 +57,7 @@ TEST_CASE("Conv2D gradients match finite differences for valid and same padding,
         Random rng(c);
         conv.build(cases[c].input, rng);
         randomise_parameters(conv, 10 + c);
-        // 9 images: more than two gradient groups of Conv2D::kGroup, the last one partial.
+        // 9 images: blocks and gradient groups with a partial last one.
         const auto X = random_input(9, cases[c].input.size(), 20 + c);
         require_small(gradient_check(conv, X, true, {}, 60));
     }

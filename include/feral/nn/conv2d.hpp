@@ -14,14 +14,16 @@
 //           on the top/left and the extra row/column on the bottom/right.
 //
 // Performance: a whole image's column matrix (C*k*k x OH*OW) is small for 48x48 faces
-// (at most a few MB), so each image is one GEMM; images are spread over threads, each
-// thread with its own workspace, allocated on the first batch and reused. The bias and
-// the fused ReLU are applied in the GEMM epilogue. Backward recomputes the columns
-// instead of keeping them from forward (they would cost N times the memory).
+// (at most a few MB), so each image is one GEMM; small images (12x12 after two poolings)
+// are put side by side, several per GEMM, so the product stays wide enough for the
+// micro-kernel. Blocks of images are spread over threads, each thread with its own
+// workspace, allocated on the first batch and reused. The bias and the fused ReLU are
+// applied in the GEMM epilogue. Backward recomputes the columns instead of keeping them
+// from forward (they would cost N times the memory).
 //
-// Determinism: the kernel gradient is summed over fixed groups of kGroup images (each
-// group accumulated in image order), then the groups are added in order, so the result is
-// the same for every thread count.
+// Determinism: the kernel gradient is summed over fixed groups of images (at least kGroup,
+// each group accumulated in image order), then the groups are added in order, so the result
+// is the same for every thread count.
 //
 // Defaults are Keras': 'valid' padding, stride 1, glorot_uniform kernel, zero bias.
 //
@@ -83,8 +85,12 @@ public:
         Initializer kernel_initializer = Initializer::glorot_uniform;
     };
 
-    /// Images per partial sum of the kernel gradient (fixed: results do not depend on threads).
+    /// Images per partial sum of the kernel gradient, at least (rounded up to whole GEMM
+    /// blocks; fixed by the shape, so results do not depend on the thread count).
     static constexpr Index kGroup = 4;
+    /// Small images are convolved kMinColumns output pixels (up to kMaxBlock images) per GEMM.
+    static constexpr Index kMinColumns = 1024;
+    static constexpr Index kMaxBlock = 16;
 
     Conv2D() = default;
     explicit Conv2D(Config config) : config_(config) {}
@@ -130,18 +136,29 @@ public:
         layer_detail::check_input(input, this->input_shape_, built_, "Conv2D::forward");
         const Index n = input.rows(), filters = kernel_.rows(), depth = kernel_.cols();
         const Index spatial = geometry_.col_cols();
+        const Index block = block_images();
+        const Index blocks = (n + block - 1) / block;
         output.resize(n, filters * spatial);
-        const int slots = prepare_workspace(n);
+        const int slots = prepare_workspace(blocks);
         GemmEpilogue<T> e;
         e.row_bias = config_.use_bias ? bias_.data() : nullptr;
         e.relu = config_.activation == Activation::relu;
         parallel_for(0, slots, slots, [&](std::int64_t s0, std::int64_t s1) {
             for (std::int64_t s = s0; s < s1; ++s) {
-                T* cols = workspace_[static_cast<std::size_t>(s)].cols.data();
-                for (Index i = n * s / slots; i < n * (s + 1) / slots; ++i) {
-                    im2col(input.row(i).data(), geometry_, cols);
-                    gemm<T>(filters, spatial, depth, GemmOperand<T>::row_major(kernel_.data(), depth),
-                            GemmOperand<T>::row_major(cols, spatial), output.row(i).data(), spatial, false, e);
+                auto& w = workspace_[static_cast<std::size_t>(s)];
+                for (Index b = blocks * s / slots; b < blocks * (s + 1) / slots; ++b) {
+                    const Index first = b * block, count = std::min(block, n - first), width = count * spatial;
+                    for (Index g = 0; g < count; ++g)
+                        im2col(input.row(first + g).data(), geometry_, w.cols.data() + g * spatial, width);
+                    // One image: straight into its output row; several: into the block buffer,
+                    // whose row f holds filter f for every image, then copied to each image's row.
+                    T* y = count == 1 ? output.row(first).data() : w.block.data();
+                    gemm<T>(filters, width, depth, GemmOperand<T>::row_major(kernel_.data(), depth),
+                            GemmOperand<T>::row_major(w.cols.data(), width), y, width, false, e);
+                    if (count == 1) continue;
+                    for (Index g = 0; g < count; ++g)
+                        for (Index f = 0; f < filters; ++f)
+                            std::copy_n(y + f * width + g * spatial, spatial, output.row(first + g).data() + f * spatial);
                 }
             }
         });
@@ -155,8 +172,10 @@ public:
         const Index n = input.rows(), filters = kernel_.rows(), depth = kernel_.cols();
         const Index spatial = geometry_.col_cols();
         const bool relu = config_.activation == Activation::relu;
-        const Index groups = (n + kGroup - 1) / kGroup;
-        const int slots = static_cast<int>(std::min<Index>(prepare_workspace(n), groups));
+        const Index block = block_images();
+        const Index group = (kGroup + block - 1) / block * block;  // whole blocks per group
+        const Index groups = (n + group - 1) / group;
+        const int slots = prepare_workspace(groups);
         partial_kernel_.resize(groups, filters * depth);
         partial_bias_.resize(groups, filters);
         if (grad_input) grad_input->resize(n, this->input_shape_.size());
@@ -164,32 +183,47 @@ public:
         parallel_for(0, slots, slots, [&](std::int64_t s0, std::int64_t s1) {
             for (std::int64_t s = s0; s < s1; ++s) {
                 auto& w = workspace_[static_cast<std::size_t>(s)];
-                for (Index g = groups * s / slots; g < groups * (s + 1) / slots; ++g) {
-                    T* dk = partial_kernel_.row(g).data();
-                    T* db = partial_bias_.row(g).data();
+                for (Index gi = groups * s / slots; gi < groups * (s + 1) / slots; ++gi) {
+                    T* dk = partial_kernel_.row(gi).data();
+                    T* db = partial_bias_.row(gi).data();
                     std::fill(db, db + filters, T(0));
-                    for (Index i = g * kGroup; i < std::min(n, (g + 1) * kGroup); ++i) {
-                        const T* gy = grad_output.row(i).data();
-                        if (relu) {
-                            const T* y = output.row(i).data();
-                            for (Index p = 0; p < filters * spatial; ++p) w.masked[p] = y[p] > T(0) ? gy[p] : T(0);
-                            gy = w.masked.data();
+                    const Index group_end = std::min(n, (gi + 1) * group);
+                    for (Index first = gi * group; first < group_end; first += block) {
+                        const Index count = std::min(block, group_end - first), width = count * spatial;
+                        // G: F x width, filter-major across the block's images, ReLU mask applied.
+                        const T* gy = grad_output.row(first).data();
+                        if (relu || count > 1) {
+                            for (Index g = 0; g < count; ++g) {
+                                const T* dy = grad_output.row(first + g).data();
+                                const T* y = output.row(first + g).data();
+                                for (Index f = 0; f < filters; ++f) {
+                                    T* out = w.block.data() + f * width + g * spatial;
+                                    const Index at = f * spatial;
+                                    if (relu)
+                                        for (Index p = 0; p < spatial; ++p) out[p] = y[at + p] > T(0) ? dy[at + p] : T(0);
+                                    else
+                                        std::copy_n(dy + at, spatial, out);
+                                }
+                            }
+                            gy = w.block.data();
                         }
-                        im2col(input.row(i).data(), geometry_, w.cols.data());
-                        // dkernel_group += G_i * cols_i^T   (F x depth, inner dimension the pixels)
-                        gemm<T>(filters, depth, spatial, GemmOperand<T>::row_major(gy, spatial),
-                                GemmOperand<T>::transposed(w.cols.data(), spatial), dk, depth, i != g * kGroup);
+                        for (Index g = 0; g < count; ++g)
+                            im2col(input.row(first + g).data(), geometry_, w.cols.data() + g * spatial, width);
+                        // dkernel_group += G * cols^T   (F x depth, inner dimension the block's pixels)
+                        gemm<T>(filters, depth, width, GemmOperand<T>::row_major(gy, width),
+                                GemmOperand<T>::transposed(w.cols.data(), width), dk, depth, first != gi * group);
                         for (Index f = 0; f < filters; ++f) {
                             T sum = 0;
-                            const T* row = gy + f * spatial;
-                            for (Index p = 0; p < spatial; ++p) sum += row[p];
+                            const T* row = gy + f * width;
+                            for (Index p = 0; p < width; ++p) sum += row[p];
                             db[f] += sum;
                         }
                         if (grad_input) {
-                            // dcols = kernel^T * G_i  (depth x pixels), folded back onto the image.
-                            gemm<T>(depth, spatial, filters, GemmOperand<T>::transposed(kernel_.data(), depth),
-                                    GemmOperand<T>::row_major(gy, spatial), w.dcols.data(), spatial, false);
-                            col2im(w.dcols.data(), geometry_, grad_input->row(i).data());
+                            // dcols = kernel^T * G  (depth x width), folded back onto each image.
+                            gemm<T>(depth, width, filters, GemmOperand<T>::transposed(kernel_.data(), depth),
+                                    GemmOperand<T>::row_major(gy, width), w.dcols.data(), width, false);
+                            for (Index g = 0; g < count; ++g)
+                                col2im(w.dcols.data() + g * spatial, geometry_, grad_input->row(first + g).data(), width);
                         }
                     }
                 }
@@ -248,20 +282,30 @@ public:
 
 private:
     struct Workspace {
-        std::vector<T> cols, dcols, masked;
+        std::vector<T> cols, dcols, block;
     };
 
-    /// Sizes one workspace per thread slot (on first use; reused afterwards). Returns the slots.
-    int prepare_workspace(Index n) {
+    /// Images per GEMM: small images are put side by side so the product has at least
+    /// kMinColumns columns (a 12x12 output alone would leave the micro-kernel's tiles and
+    /// the packed kernel under-used). Fixed by the shape, never by the thread count.
+    [[nodiscard]] Index block_images() const {
+        const Index spatial = std::max<Index>(geometry_.col_cols(), 1);
+        return std::clamp<Index>((kMinColumns + spatial - 1) / spatial, 1, kMaxBlock);
+    }
+
+    /// Sizes one workspace per thread slot (on first use; reused afterwards). Returns the
+    /// number of slots for `units` work units.
+    int prepare_workspace(Index units) {
         const int slots = static_cast<int>(
-            std::min<Index>(resolve_threads(this->threads_), std::max<Index>(n, 1)));
+            std::min<Index>(resolve_threads(this->threads_), std::max<Index>(units, 1)));
         if (workspace_.size() < static_cast<std::size_t>(slots)) workspace_.resize(static_cast<std::size_t>(slots));
-        const auto col_size = static_cast<std::size_t>(geometry_.col_rows() * geometry_.col_cols());
-        const auto out_size = static_cast<std::size_t>(kernel_.rows() * geometry_.col_cols());
+        const auto width = static_cast<std::size_t>(block_images() * geometry_.col_cols());
+        const auto col_size = static_cast<std::size_t>(geometry_.col_rows()) * width;
+        const auto block_size = static_cast<std::size_t>(kernel_.rows()) * width;
         for (auto& w : workspace_) {
             if (w.cols.size() < col_size) w.cols.resize(col_size);
             if (w.dcols.size() < col_size) w.dcols.resize(col_size);
-            if (w.masked.size() < out_size) w.masked.resize(out_size);
+            if (w.block.size() < block_size) w.block.resize(block_size);
         }
         return slots;
     }

@@ -11,6 +11,10 @@
 // col2im is the adjoint: image[c, y, x] = sum of every cols entry that im2col read from
 // (c, y, x). It overwrites the image.
 //
+// `ld` is the distance between rows of `cols` (0 = OH*OW). A larger ld lets several
+// images share one column matrix side by side (image g at column offset g*OH*OW), so one
+// GEMM serves a block of small images.
+//
 // The fast versions copy whole output rows with stride 1 (the common case) and clip the
 // padded borders once per row instead of testing every element; the *_reference twins are
 // the element-by-element definitions above.
@@ -38,8 +42,8 @@ struct ConvGeometry {
 };
 
 template <class T>
-void im2col_reference(const T* image, const ConvGeometry& g, T* cols) {
-    const conv_index n_cols = g.col_cols();
+void im2col_reference(const T* image, const ConvGeometry& g, T* cols, conv_index ld = 0) {
+    const conv_index n_cols = ld > 0 ? ld : g.col_cols();
     for (conv_index c = 0; c < g.channels; ++c)
         for (conv_index i = 0; i < g.kernel_h; ++i)
             for (conv_index j = 0; j < g.kernel_w; ++j) {
@@ -54,9 +58,9 @@ void im2col_reference(const T* image, const ConvGeometry& g, T* cols) {
 }
 
 template <class T>
-void col2im_reference(const T* cols, const ConvGeometry& g, T* image) {
+void col2im_reference(const T* cols, const ConvGeometry& g, T* image, conv_index ld = 0) {
     std::fill(image, image + g.image_size(), T(0));
-    const conv_index n_cols = g.col_cols();
+    const conv_index n_cols = ld > 0 ? ld : g.col_cols();
     for (conv_index c = 0; c < g.channels; ++c)
         for (conv_index i = 0; i < g.kernel_h; ++i)
             for (conv_index j = 0; j < g.kernel_w; ++j) {
@@ -82,8 +86,8 @@ inline void valid_range(const ConvGeometry& g, conv_index j, conv_index& first, 
 }  // namespace im2col_detail
 
 template <class T>
-void im2col(const T* image, const ConvGeometry& g, T* cols) {
-    const conv_index n_cols = g.col_cols();
+void im2col(const T* image, const ConvGeometry& g, T* cols, conv_index ld = 0) {
+    const conv_index n_cols = ld > 0 ? ld : g.col_cols();
     for (conv_index c = 0; c < g.channels; ++c) {
         const T* plane = image + c * g.height * g.width;
         for (conv_index i = 0; i < g.kernel_h; ++i)
@@ -113,9 +117,9 @@ void im2col(const T* image, const ConvGeometry& g, T* cols) {
 }
 
 template <class T>
-void col2im(const T* cols, const ConvGeometry& g, T* image) {
+void col2im(const T* cols, const ConvGeometry& g, T* image, conv_index ld = 0) {
     std::fill(image, image + g.image_size(), T(0));
-    const conv_index n_cols = g.col_cols();
+    const conv_index n_cols = ld > 0 ? ld : g.col_cols();
     for (conv_index c = 0; c < g.channels; ++c) {
         T* plane = image + c * g.height * g.width;
         for (conv_index i = 0; i < g.kernel_h; ++i)
