@@ -170,7 +170,8 @@ struct HogWorkspace {
     std::vector<float> g_row, g_col, magnitude;  // one row, padded to the SIMD width
     std::vector<std::int32_t> bins;              // one row
     std::vector<float> histogram;  // n_cells_row x n_cells_col x orientations
-    std::vector<float, xsimd::aligned_allocator<float>> cell_accumulators;  // lanes per (cell column, bin)
+    std::vector<float> band_magnitude;        // pixels_per_cell[0] rows of magnitudes (vector votes)
+    std::vector<std::int32_t> band_bins;      // and their bins
     std::vector<float> cos_boundary, sin_boundary;  // boundaries 1..n-1
 
     void prepare(const HogLayout& l) {
@@ -182,7 +183,9 @@ struct HogWorkspace {
         magnitude.assign(padded, 0.0f);
         bins.assign(padded, 0);
         histogram.assign(static_cast<std::size_t>(l.n_cells_row * l.n_cells_col * l.orientations), 0.0f);
-        cell_accumulators.assign(static_cast<std::size_t>(l.n_cells_col * l.orientations) * lanes, 0.0f);
+        const auto cell_rows = static_cast<std::size_t>(l.n_cells_row > 0 ? l.height / l.n_cells_row : 1);
+        band_magnitude.assign(cell_rows * padded, 0.0f);
+        band_bins.assign(cell_rows * padded, 0);
         if (cos_boundary.size() != static_cast<std::size_t>(l.orientations - 1)) {
             cos_boundary.clear();
             sin_boundary.clear();
@@ -218,6 +221,31 @@ void hog_check_pixels(const Pixel* image, const HogLayout& l, bool transform_sqr
     }
 }
 
+inline constexpr int kHogMaxVectorBins = 32;
+
+/// Votes of a band of `rows` rows whose cells are one SIMD register wide: for each
+/// cell, per bin, the lane-wise sum of the magnitudes whose bin matches, then reduced.
+/// N > 0 fixes the bin count at compile time (accumulators stay in registers).
+template <int N>
+void hog_vote_band(const float* magnitude, const std::int32_t* bins, Index stride, Index rows, Index n_cells_col,
+                   int n_orient, float* cell_row_hist) {
+    using batch = xsimd::batch<float, hog_arch>;
+    using ibatch = xsimd::batch<std::int32_t, hog_arch>;
+    constexpr Index lanes = static_cast<Index>(batch::size);
+    const int n = N > 0 ? N : n_orient;
+    const batch zero(0.0f);
+    for (Index cx = 0; cx < n_cells_col; ++cx) {
+        batch acc[N > 0 ? N : kHogMaxVectorBins];
+        for (int b = 0; b < n; ++b) acc[b] = zero;
+        for (Index r = 0; r < rows; ++r) {
+            const batch mag = batch::load_unaligned(magnitude + r * stride + cx * lanes);
+            const batch bin = xsimd::batch_cast<float>(ibatch::load_unaligned(bins + r * stride + cx * lanes));
+            for (int b = 0; b < n; ++b) acc[b] += xsimd::select(bin == batch(static_cast<float>(b)), mag, zero);
+        }
+        for (int b = 0; b < n; ++b) cell_row_hist[cx * n + b] = xsimd::hadd(acc[b]);
+    }
+}
+
 /// Orientation histograms of all cells (step 1-4) into ws.histogram.
 template <class Pixel>
 void hog_cell_histograms(const Pixel* image, const HogLayout& l, const HogParams& params, HogWorkspace& ws) {
@@ -241,8 +269,8 @@ void hog_cell_histograms(const Pixel* image, const HogLayout& l, const HogParams
     float* g_col = ws.g_col.data();
     float* magnitude = ws.magnitude.data();
     std::int32_t* bins = ws.bins.data();
-    const bool vector_votes = c_col == lanes;
-    std::fill(ws.cell_accumulators.begin(), ws.cell_accumulators.end(), 0.0f);
+    const bool vector_votes = c_col == lanes && n_orient <= kHogMaxVectorBins;
+    const Index band_stride = static_cast<Index>(ws.magnitude.size());
     const float* cos_b = ws.cos_boundary.data();
     const float* sin_b = ws.sin_boundary.data();
     const int n_boundaries = n_orient - 1;
@@ -253,6 +281,10 @@ void hog_cell_histograms(const Pixel* image, const HogLayout& l, const HogParams
 
     for (Index y = 0; y < used_rows; ++y) {
         const float* row = px + y * W;
+        if (vector_votes) {
+            magnitude = ws.band_magnitude.data() + (y % c_row) * band_stride;
+            bins = ws.band_bins.data() + (y % c_row) * band_stride;
+        }
         // Central differences; zero on the image border (not the used-area border).
         g_col[0] = 0.0f;
         const Index interior_end = std::min(used_cols, W - 1);
@@ -306,23 +338,15 @@ void hog_cell_histograms(const Pixel* image, const HogLayout& l, const HogParams
         }
         float* cell_row_hist = ws.histogram.data() + (y / c_row) * l.n_cells_col * n_orient;
         if (vector_votes) {
-            // Cells one SIMD register wide: every bin keeps a lane-wise running sum per
-            // cell (no scattered read-modify-write), reduced once per row of cells.
-            float* acc = ws.cell_accumulators.data();
-            for (Index cx = 0; cx < l.n_cells_col; ++cx) {
-                const batch mag = batch::load_unaligned(magnitude + cx * lanes);
-                const auto bin = xsimd::batch_cast<float>(xsimd::batch<std::int32_t, hog_arch>::load_unaligned(bins + cx * lanes));
-                float* cell_acc = acc + cx * n_orient * lanes;
-                for (int b = 0; b < n_orient; ++b) {
-                    const batch sum = batch::load_aligned(cell_acc + b * lanes) + xsimd::select(bin == batch(static_cast<float>(b)), mag, zero);
-                    sum.store_aligned(cell_acc + b * lanes);
-                }
-            }
+            // Cells one SIMD register wide: a band of c_row rows is kept, then each cell
+            // sums its votes lane-wise per bin (no scattered read-modify-write).
             if (y % c_row == c_row - 1) {
-                for (Index k = 0; k < l.n_cells_col * n_orient; ++k) {
-                    cell_row_hist[k] = xsimd::hadd(batch::load_aligned(acc + k * lanes));
-                }
-                std::fill(ws.cell_accumulators.begin(), ws.cell_accumulators.end(), 0.0f);
+                if (n_orient == 9)
+                    hog_vote_band<9>(ws.band_magnitude.data(), ws.band_bins.data(), band_stride, c_row, l.n_cells_col,
+                                     n_orient, cell_row_hist);
+                else
+                    hog_vote_band<0>(ws.band_magnitude.data(), ws.band_bins.data(), band_stride, c_row, l.n_cells_col,
+                                     n_orient, cell_row_hist);
             }
         } else {
             // Votes in skimage's order (row-major inside each cell), summed in float.
@@ -336,44 +360,51 @@ void hog_cell_histograms(const Pixel* image, const HogLayout& l, const HogParams
     for (float& v : ws.histogram) v /= area;
 }
 
-/// Block normalisation (step 5-6): histogram -> out (layout.size() values).
+/// Sum of v[i]^2 (squares = true) or |v[i]| over n floats, eight lanes at a time.
+inline float hog_block_sum(const float* v, Index n, bool squares) {
+    using batch = xsimd::batch<float, hog_arch>;
+    constexpr Index lanes = static_cast<Index>(batch::size);
+    batch acc(0.0f);
+    Index k = 0;
+    for (; k + lanes <= n; k += lanes) {
+        const batch x = batch::load_unaligned(v + k);
+        acc = squares ? xsimd::fma(x, x, acc) : acc + xsimd::abs(x);
+    }
+    float sum = xsimd::hadd(acc);
+    for (; k < n; ++k) sum += squares ? v[k] * v[k] : std::abs(v[k]);
+    return sum;
+}
+
+/// Block normalisation (step 5-6): histogram -> out (layout.size() values), in float
+/// (the sums have at most a few hundred terms; float rounding stays near 1e-7).
 inline void hog_normalize_blocks(const float* histogram, const HogLayout& l, BlockNorm norm, float* out) {
     const Index n = l.orientations;
     const Index block_size = l.b_row * l.b_col * n;
-    constexpr double eps = 1e-5;
+    constexpr float eps = 1e-5f;
     for (Index br = 0; br < l.n_blocks_row; ++br) {
         for (Index bc = 0; bc < l.n_blocks_col; ++bc) {
             float* block = out + l.index(br, bc, 0, 0, 0);
             for (Index r = 0; r < l.b_row; ++r)
                 std::copy_n(histogram + ((br + r) * l.n_cells_col + bc) * n, l.b_col * n, block + r * l.b_col * n);
-            double sum = 0;
             switch (norm) {
                 case BlockNorm::L1:
                 case BlockNorm::L1_sqrt: {
-                    for (Index k = 0; k < block_size; ++k) sum += std::abs(static_cast<double>(block[k]));
-                    const double inv = 1.0 / (sum + eps);
-                    for (Index k = 0; k < block_size; ++k) {
-                        const double v = block[k] * inv;
-                        block[k] = static_cast<float>(norm == BlockNorm::L1 ? v : std::sqrt(v));
-                    }
+                    const float inv = 1.0f / (hog_block_sum(block, block_size, false) + eps);
+                    for (Index k = 0; k < block_size; ++k) block[k] *= inv;
+                    if (norm == BlockNorm::L1_sqrt)
+                        for (Index k = 0; k < block_size; ++k) block[k] = std::sqrt(block[k]);
                     break;
                 }
                 case BlockNorm::L2:
                 case BlockNorm::L2_Hys: {
-                    for (Index k = 0; k < block_size; ++k) sum += static_cast<double>(block[k]) * block[k];
-                    double inv = 1.0 / std::sqrt(sum + eps * eps);
+                    const float inv = 1.0f / std::sqrt(hog_block_sum(block, block_size, true) + eps * eps);
                     if (norm == BlockNorm::L2) {
-                        for (Index k = 0; k < block_size; ++k) block[k] = static_cast<float>(block[k] * inv);
+                        for (Index k = 0; k < block_size; ++k) block[k] *= inv;
                         break;
                     }
-                    double sum_clipped = 0;
-                    for (Index k = 0; k < block_size; ++k) {
-                        const double v = std::min(block[k] * inv, 0.2);
-                        block[k] = static_cast<float>(v);
-                        sum_clipped += v * v;
-                    }
-                    inv = 1.0 / std::sqrt(sum_clipped + eps * eps);
-                    for (Index k = 0; k < block_size; ++k) block[k] = static_cast<float>(block[k] * inv);
+                    for (Index k = 0; k < block_size; ++k) block[k] = std::min(block[k] * inv, 0.2f);
+                    const float inv_clipped = 1.0f / std::sqrt(hog_block_sum(block, block_size, true) + eps * eps);
+                    for (Index k = 0; k < block_size; ++k) block[k] *= inv_clipped;
                     break;
                 }
             }
