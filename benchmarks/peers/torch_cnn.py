@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+"""PyTorch 1.13 peer of benchmarks/feral_bench_cnn.cpp: the same architectures, data, batch
+sizes, optimiser settings and thread count, printing the same JSON lines.
+
+    /usr/bin/python3 benchmarks/peers/torch_cnn.py --arch small \
+        --train /work/shared/fer2013/train --test /work/shared/fer2013/test \
+        [--epochs E] [--limit N] [--threads T] [--seed S]
+
+Matching feral (include/feral/nn/architectures.hpp):
+  * data: FER2013 class order (angry, disgust, fear, happy, sad, surprise, neutral), files
+    sorted by name, --limit N keeps the first N of each class; inputs pixels / 255;
+  * Keras-style initialisation (glorot_uniform kernels, zero biases; LSTM: glorot input
+    kernel, orthogonal recurrent kernel, unit forget bias), BatchNorm momentum 0.01
+    (= Keras 0.99) and epsilon 1e-3, Adam epsilon 1e-7 (Keras's and feral's default);
+  * 'same' padding for 3x3 stride-1 convolutions is padding=1 (identical to TensorFlow's);
+  * wide's augmentation: Keras ImageDataGenerator transforms (rotation 15, shifts 0.1, zoom
+    0.1, horizontal flip), applied per image with scipy.ndimage.affine_transform (order 1,
+    mode nearest), as Keras does on the CPU.
+seconds / images_per_second cover training only (augmentation included), like feral's.
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+from PIL import Image
+
+CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
+
+
+def load_folder(root, limit):
+    images, labels = [], []
+    for label, name in enumerate(CLASSES):
+        folder = os.path.join(root, name)
+        if not os.path.isdir(folder):
+            continue
+        files = sorted(f for f in os.listdir(folder) if f.lower().endswith((".png", ".jpg", ".jpeg", ".bmp")))
+        if limit > 0:
+            files = files[:limit]
+        for f in files:
+            images.append(np.asarray(Image.open(os.path.join(folder, f)).convert("L"), dtype=np.uint8))
+            labels.append(label)
+    x = np.stack(images).astype(np.float32)[:, None, :, :] / 255.0
+    return torch.from_numpy(x), torch.tensor(labels, dtype=torch.long)
+
+
+def conv_relu(cin, f, same):
+    return [nn.Conv2d(cin, f, 3, padding=1 if same else 0), nn.ReLU()]
+
+
+def bn2d(f):
+    return nn.BatchNorm2d(f, eps=1e-3, momentum=0.01)
+
+
+class LastLSTM(nn.Module):
+    def __init__(self, features, units):
+        super().__init__()
+        self.lstm = nn.LSTM(features, units, batch_first=True)
+
+    def forward(self, x):
+        out, _ = self.lstm(x[:, 0])  # N x 48 steps x 48 features
+        return out[:, -1]
+
+
+def build(arch, classes):
+    """Returns (model, batch_size, learning_rate, augment?)."""
+    layers = []
+    if arch == "small":
+        layers = conv_relu(1, 32, False) + [nn.MaxPool2d(2)] + conv_relu(32, 64, False) + [nn.MaxPool2d(2)]
+        layers += [nn.Flatten(), nn.Linear(64 * 10 * 10, classes)]
+        return nn.Sequential(*layers), 32, 1e-3, False
+    if arch == "mid":
+        cin = 1
+        for f in (32, 64, 128):
+            layers += conv_relu(cin, f, True) + [bn2d(f), nn.MaxPool2d(2)]
+            cin = f
+        layers += [nn.Flatten(), nn.Linear(128 * 6 * 6, 128), nn.ReLU(), nn.Dropout(0.4), nn.Linear(128, classes)]
+        return nn.Sequential(*layers), 64, 1e-3, False
+    if arch == "deep":
+        cin = 1
+        for f in (32, 128, 128, 32):
+            layers += conv_relu(cin, f, True) + [bn2d(f)] + conv_relu(f, f, True) + [bn2d(f), nn.MaxPool2d(2), nn.Dropout(0.2)]
+            cin = f
+        layers += [nn.Flatten(), nn.Linear(32 * 3 * 3, 64), nn.ReLU(), nn.BatchNorm1d(64, eps=1e-3, momentum=0.01),
+                   nn.Dropout(0.5), nn.Linear(64, classes)]
+        return nn.Sequential(*layers), 256, 5e-4, False
+    if arch == "wide":
+        cin = 1
+        for f in (32, 64, 128, 256):
+            layers += conv_relu(cin, f, True) + [bn2d(f), nn.MaxPool2d(2), nn.Dropout(0.2)]
+            cin = f
+        layers += [nn.Flatten(), nn.Linear(256 * 3 * 3, 256), nn.ReLU(), nn.Dropout(0.2), nn.Linear(256, classes)]
+        return nn.Sequential(*layers), 32, 1e-3, True
+    if arch == "mlp":
+        layers = [nn.Flatten()]
+        cin = 48 * 48
+        for _ in range(4):
+            layers += [nn.Linear(cin, 256), nn.ReLU()]
+            cin = 256
+        layers += [nn.Linear(256, classes)]
+        return nn.Sequential(*layers), 32, 1e-3, False
+    if arch == "lstm":
+        layers = [LastLSTM(48, 128), nn.Dropout(0.4), nn.Linear(128, 64), nn.ReLU(), nn.Dropout(0.3), nn.Linear(64, classes)]
+        return nn.Sequential(*layers), 64, 1e-3, False
+    raise SystemExit(f"unknown architecture {arch!r}")
+
+
+def keras_init(model):
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.LSTM):
+            units = m.hidden_size
+            nn.init.xavier_uniform_(m.weight_ih_l0)
+            nn.init.orthogonal_(m.weight_hh_l0)
+            nn.init.zeros_(m.bias_ih_l0)
+            nn.init.zeros_(m.bias_hh_l0)
+            with torch.no_grad():
+                m.bias_ih_l0[units:2 * units] = 1.0
+
+
+def training_macs(model, shape):
+    """Forward multiply-accumulates per image of Conv2d, Linear and LSTM layers."""
+    macs = 0
+
+    def hook(module, inputs, output):
+        nonlocal macs
+        if isinstance(module, nn.Conv2d):
+            macs += output[0].numel() * module.in_channels * module.kernel_size[0] * module.kernel_size[1]
+        elif isinstance(module, nn.Linear):
+            macs += module.in_features * module.out_features
+        elif isinstance(module, nn.LSTM):
+            steps = inputs[0].shape[1]
+            macs += steps * (module.input_size + module.hidden_size) * 4 * module.hidden_size
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear, nn.LSTM))]
+    model.eval()
+    with torch.no_grad():
+        model(torch.zeros((1,) + shape))
+    for h in handles:
+        h.remove()
+    return macs
+
+
+def keras_augment(batch, rng):
+    """ImageDataGenerator(rotation_range=15, width/height_shift_range=0.1, zoom_range=0.1,
+    horizontal_flip=True, fill_mode='nearest') on an N x 1 x H x W numpy batch."""
+    from scipy import ndimage
+    out = np.empty_like(batch)
+    h, w = batch.shape[2], batch.shape[3]
+    for i in range(batch.shape[0]):
+        theta = np.deg2rad(rng.uniform(-15, 15))
+        tx = rng.uniform(-0.1, 0.1) * h
+        ty = rng.uniform(-0.1, 0.1) * w
+        zx, zy = rng.uniform(0.9, 1.1, 2)
+        flip = rng.uniform() < 0.5
+        rotation = np.array([[math.cos(theta), -math.sin(theta), 0], [math.sin(theta), math.cos(theta), 0], [0, 0, 1]])
+        shift = np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]])
+        zoom = np.array([[zx, 0, 0], [0, zy, 0], [0, 0, 1]])
+        m = rotation @ shift @ zoom
+        ox, oy = h / 2 + 0.5, w / 2 + 0.5
+        m = np.array([[1, 0, ox], [0, 1, oy], [0, 0, 1]]) @ m @ np.array([[1, 0, -ox], [0, 1, -oy], [0, 0, 1]])
+        img = ndimage.affine_transform(batch[i, 0], m[:2, :2], m[:2, 2], order=1, mode="nearest")
+        out[i, 0] = img[:, ::-1] if flip else img
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", default="small")
+    parser.add_argument("--train", required=True)
+    parser.add_argument("--test", required=True)
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+
+    threads = args.threads if args.threads > 0 else int(os.environ.get("FERAL_NUM_THREADS", os.cpu_count()))
+    torch.set_num_threads(threads)
+    torch.manual_seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    x_train, y_train = load_folder(args.train, args.limit)
+    x_test, y_test = load_folder(args.test, args.limit)
+    model, batch_size, lr, augment = build(args.arch, len(CLASSES))
+    keras_init(model)
+    flops_per_image = 6.0 * training_macs(model, tuple(x_train.shape[1:]))
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+    n = x_train.shape[0]
+    total_seconds, ips_sum, test_accuracy = 0.0, 0.0, 0.0
+    for epoch in range(args.epochs):
+        model.train()
+        start = time.perf_counter()
+        order = torch.randperm(n)
+        loss_sum, correct = 0.0, 0
+        for first in range(0, n, batch_size):
+            idx = order[first:first + batch_size]
+            xb, yb = x_train[idx], y_train[idx]
+            if augment:
+                xb = torch.from_numpy(keras_augment(xb.numpy(), rng))
+            optimizer.zero_grad()
+            logits = model(xb)
+            loss = loss_fn(logits, yb)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.item() * len(idx)
+            correct += (logits.argmax(1) == yb).sum().item()
+        seconds = time.perf_counter() - start
+        model.eval()
+        with torch.no_grad():
+            hits = sum((model(x_test[i:i + 256]).argmax(1) == y_test[i:i + 256]).sum().item()
+                       for i in range(0, x_test.shape[0], 256))
+        test_accuracy = hits / x_test.shape[0]
+        ips = n / seconds
+        total_seconds += seconds
+        ips_sum += ips
+        print(json.dumps({"library": "torch", "arch": args.arch, "epoch": epoch + 1, "seconds": seconds,
+                          "images_per_second": ips, "train_loss": loss_sum / n, "train_accuracy": correct / n,
+                          "test_accuracy": test_accuracy, "gflops_per_second": flops_per_image * ips / 1e9}),
+              flush=True)
+    mean_ips = ips_sum / max(args.epochs, 1)
+    print(json.dumps({"library": "torch", "arch": args.arch, "summary": True, "epochs": args.epochs, "threads": threads,
+                      "n_train": n, "n_test": int(x_test.shape[0]), "batch_size": batch_size, "seconds": total_seconds,
+                      "images_per_second": mean_ips, "test_accuracy": test_accuracy,
+                      "gflops_per_second": flops_per_image * mean_ips / 1e9}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
