@@ -406,10 +406,18 @@ private:
                 scale *= decay;
                 const double seen_inv = 1.0 / static_cast<double>(n_seen);
                 const double a = step * (1.0 - seen_inv) / scale, c = step * seen_inv / scale;
+                // One fused pass per class over (w, sum_gradient, x); GCC vectorises it.
+                const T* xp = x.data();
                 for (Index k = 0; k < m; ++k) {
                     const double ck = correction[static_cast<std::size_t>(k)];
-                    if (ck != 0.0) sum_gradient.row(k) += static_cast<T>(ck) * x;
-                    W.row(k) -= static_cast<T>(a * ck) * x + static_cast<T>(c) * sum_gradient.row(k);
+                    T* w = W.row(k).data();
+                    T* sg = sum_gradient.row(k).data();
+                    const T g = static_cast<T>(ck), wg = static_cast<T>(a * ck), ws = static_cast<T>(c);
+                    for (Index j = 0; j < d; ++j) {
+                        const T updated = sg[j] + g * xp[j];
+                        sg[j] = updated;
+                        w[j] -= wg * xp[j] + ws * updated;
+                    }
                 }
                 if (intercept)
                     for (Index k = 0; k < m; ++k) {
