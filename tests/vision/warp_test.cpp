@@ -128,3 +128,32 @@ TEST_CASE("warp functions reject bad sizes, overlapping buffers, NaN matrices an
     feral::Image<float> rgb(4, 4, 3);
     CHECK_THROWS_AS(feral::apply_affine(rgb, feral::AffineParams{}), feral::invalid_argument);
 }
+
+TEST_CASE("augment_batch warps every row reproducibly for any thread count", "[vision][warp]") {
+    feral::Random rng(11);
+    feral::Matrix<float> images(9, 12 * 10);
+    for (Eigen::Index i = 0; i < images.size(); ++i) images.data()[i] = rng.uniform_float() * 255.0f;
+    feral::AugmentRanges ranges;
+    ranges.rotation_degrees = 15;
+    ranges.width_shift = 0.1;
+    ranges.zoom = {0.9, 1.1};
+    ranges.horizontal_flip = true;
+    feral::Matrix<float> one, many;
+    feral::augment_batch(images, feral::ImageShape{1, 12, 10}, one, ranges, 42, feral::FillMode::reflect, 0.0f, 1);
+    feral::augment_batch(images, feral::ImageShape{1, 12, 10}, many, ranges, 42, feral::FillMode::reflect, 0.0f, 4);
+    CHECK(one == many);
+    REQUIRE(one.rows() == 9);
+    // Row 4 equals a single warp with the parameters of stream 4.
+    feral::Random stream = feral::Random(42).fork(4);
+    const auto params = feral::random_affine_params(ranges, 12, 10, stream);
+    std::vector<float> expected(120);
+    feral::apply_affine(images.row(4).data(), expected.data(), 12, 10, params, feral::FillMode::reflect);
+    CHECK(std::equal(expected.begin(), expected.end(), one.row(4).data()));
+    feral::Matrix<float> other;
+    feral::augment_batch(images, feral::ImageShape{1, 12, 10}, other, ranges, 43);
+    CHECK(other != one);
+    CHECK_THROWS_WITH(feral::augment_batch(images, feral::ImageShape{1, 11, 10}, other, ranges, 1), Catch::Contains("needs 110"));
+    feral::AugmentRanges bad;
+    bad.rotation_degrees = -1;
+    CHECK_THROWS_AS(feral::augment_batch(images, feral::ImageShape{1, 12, 10}, other, bad, 1), feral::invalid_argument);
+}

@@ -31,17 +31,21 @@
 //                               .horizontal_flip = true};
 //   auto params = feral::random_affine_params(ranges, 48, 48, rng);
 //   feral::apply_affine(batch.row(i).data(), out.row(i).data(), 48, 48, params);
+//   // or a whole batch, in parallel, reproducible for a seed:
+//   feral::augment_batch(batch, {1, 48, 48}, out, ranges, /*seed=*/epoch);
 //
 // Cost: one pass, about ten flops per output pixel; no allocation.
 #pragma once
 
 #include "feral/core/error.hpp"
 #include "feral/core/random.hpp"
+#include "feral/core/threads.hpp"
 #include "feral/core/types.hpp"
 #include "feral/data/image.hpp"
 
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 #include <string>
 #include <utility>
@@ -286,6 +290,34 @@ inline AffineMatrix shear_matrix(double degrees, Index height, Index width) {
     AffineParams p;
     p.shear_degrees = degrees;
     return keras_affine_matrix(p, height, width);
+}
+
+/// Augments every row of `images` (N x H*W, one-channel images of `shape`) into the
+/// same row of `out` (resized to N x H*W): row i gets random_affine_params drawn from
+/// Random(seed).fork(i), so the result depends on (seed, i) only, never on the thread
+/// count. Parallel over rows (n_threads, 0 = FERAL_NUM_THREADS or all cores).
+inline void augment_batch(const Eigen::Ref<const Matrix<float>>& images, const ImageShape& shape, Matrix<float>& out,
+                          const AugmentRanges& ranges, std::uint64_t seed, FillMode mode = FillMode::nearest,
+                          float cval = 0.0f, int n_threads = 0) {
+    if (shape.channels != 1) detail::fail("augment_batch: expected one-channel images, shape is ", to_string(shape));
+    if (images.cols() != shape.size())
+        detail::fail("augment_batch: images have ", images.cols(), " values each, shape ", to_string(shape), " needs ",
+                     shape.size());
+    detail::check_warp_sizes(shape.height, shape.width, "augment_batch");
+    if (out.data() == images.data()) detail::fail("augment_batch: `out` must not be the input matrix");
+    {
+        Random probe(seed);  // validates the ranges once, before any thread starts
+        (void)random_affine_params(ranges, shape.height, shape.width, probe);
+    }
+    out.resize(images.rows(), images.cols());
+    const Random root(seed);
+    parallel_for(0, images.rows(), n_threads, [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t i = begin; i < end; ++i) {
+            Random rng = root.fork(static_cast<std::uint64_t>(i));
+            const AffineParams params = random_affine_params(ranges, shape.height, shape.width, rng);
+            apply_affine(images.row(i).data(), out.row(i).data(), shape.height, shape.width, params, mode, cval);
+        }
+    });
 }
 
 /// Mirror image of a grayscale H x W buffer (columns reversed); src and dst may be equal.
