@@ -52,10 +52,10 @@ TEST_CASE("Random search is reproducible, stays in its space and returns the bes
           "[nn][random_search]") {
     Matrix<float> X;
     Labels y;
-    halves(120, X, y);
+    halves(80, X, y);
     RandomSearch<float>::Config config;
     config.trials = 3;
-    config.epochs = 2;
+    config.epochs = 1;
     config.validation = 0.25;
     config.seed = 4;
     config.space.conv_blocks = {1, 2};
