@@ -12,8 +12,10 @@
 //   feral::ParamGrid grid{{"n_neighbors", {1, 3, 5, 7}}, {"weights", {"uniform", "distance"}}};
 //   feral::GridSearchCV search(
 //       [](const feral::Params& p) {
-//           return feral::KNeighborsClassifier<>({.n_neighbors = p.get<int>("n_neighbors"),
-//                                                 .weights = p.get<std::string>("weights")});
+//           const bool by_distance = p.get<std::string>("weights") == "distance";
+//           return feral::KNeighborsClassifier<>(
+//               {.n_neighbors = p.get<feral::Index>("n_neighbors"),
+//                .weights = by_distance ? feral::NeighborWeights::distance : feral::NeighborWeights::uniform});
 //       },
 //       grid, {.n_splits = 5});
 //   search.fit(X, y);
@@ -66,7 +68,10 @@ namespace feral {
 using ParamValue = std::variant<bool, int, double, std::string>;
 
 /// A value as text: true, 3, 0.1, 'rbf' (strings quoted, as Python prints them).
-inline std::string to_string(const ParamValue& value) {
+/// (A template taking exactly ParamValue, so an int or a string never converts to it.)
+template <class Value>
+    requires std::same_as<Value, ParamValue>
+std::string to_string(const Value& value) {
     return std::visit(
         [](const auto& v) -> std::string {
             using V = std::decay_t<decltype(v)>;
