@@ -384,33 +384,35 @@ private:
         return v;
     }
 
-    /// The part of the proxy improvement contributed by one side of a split.
-    [[nodiscard]] double side_proxy(const double* sums, double total) const {
-        double v = 0.0;
-        if (params_.criterion == Criterion::gini) {
-            for (Index k = 0; k < k_; ++k) v += sums[k] * sums[k];
-            return v / total;
-        }
-        for (Index k = 0; k < k_; ++k)
-            if (sums[k] > 0.0) v += sums[k] * std::log(sums[k] / total);
-        return v;
-    }
-
     /// Considers the split after group `bin` whose left side is left_ (n_left rows).
     void consider(Split& best, std::int32_t feature, int bin, int next_bin, Index n_left, Index n, double w_left, double total) {
         if (n_left < params_.min_samples_leaf || n - n_left < params_.min_samples_leaf) return;
         const double w_right = total - w_left;
         if (w_left <= 0.0 || w_right <= 0.0) return;
-        double* right = right_.data();
-        for (Index k = 0; k < k_; ++k) right[k] = node_sums_[static_cast<std::size_t>(k)] - left_[static_cast<std::size_t>(k)];
-        const double proxy = side_proxy(left_.data(), w_left) + side_proxy(right, w_right);
+        const double* left = left_.data();
+        const double* node = node_sums_.data();
+        double proxy = 0.0;
+        if (params_.criterion == Criterion::gini) {  // sum_k L_k^2 / W_L + sum_k R_k^2 / W_R
+            double sum_left = 0.0, sum_right = 0.0;
+            for (Index k = 0; k < k_; ++k) {
+                const double r = node[k] - left[k];
+                sum_left += left[k] * left[k];
+                sum_right += r * r;
+            }
+            proxy = sum_left / w_left + sum_right / w_right;
+        } else {  // sum_k L_k ln(L_k / W_L) + sum_k R_k ln(R_k / W_R)
+            for (Index k = 0; k < k_; ++k) {
+                const double r = node[k] - left[k];
+                if (left[k] > 0.0) proxy += left[k] * std::log(left[k] / w_left);
+                if (r > 0.0) proxy += r * std::log(r / w_right);
+            }
+        }
         if (proxy > best.proxy) best = {feature, bin, next_bin, proxy};
     }
 
     /// Best split of samples_[begin, end) (node_sums_ holds its class counts).
     /// Returns feature == -1 when the node cannot be split.
     Split best_split(Index begin, Index end, double total, Random& rng) {
-        right_.resize(static_cast<std::size_t>(k_));
         Split best;
         const Index n = end - begin, d = data_.n_features;
         Index visited = 0;
@@ -496,7 +498,7 @@ private:
     TreeParams params_;
     std::vector<double> hist_;
     std::vector<Index> counts_;
-    std::vector<double> left_, right_, node_sums_;
+    std::vector<double> left_, node_sums_;
     std::vector<std::int32_t> samples_, features_;
     std::vector<std::uint32_t> pairs_;
     const std::vector<double>* weights_ = nullptr;
