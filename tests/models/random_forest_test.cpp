@@ -166,15 +166,16 @@ TEST_CASE("On a FER2013 subset the forests match scikit-learn's accuracy", "[for
     for (Index j = 0; j < sd.size(); ++j) sd[j] = sd[j] == 0 ? 1.0f : sd[j];
     const feral::Matrix<float> Str = (Xtr.rowwise() - mean).array().rowwise() / sd.array();
     const feral::Matrix<float> Ste = (Xte.rowwise() - mean).array().rowwise() / sd.array();
-    for (std::uint64_t seed = 0; seed < 5; ++seed) {
-        full += RandomForestClassifier<>({.random_state = seed}).fit(Xtr, ytr).score(Xte, yte) / 5.0;
-        depth5 += RandomForestClassifier<>({.max_depth = 5, .random_state = seed}).fit(Str, ytr).score(Ste, yte) / 5.0;
+    for (std::uint64_t seed = 0; seed < 3; ++seed) {
+        full += RandomForestClassifier<>({.random_state = seed}).fit(Xtr, ytr).score(Xte, yte) / 3.0;
+        depth5 += RandomForestClassifier<>({.max_depth = 5, .random_state = seed}).fit(Str, ytr).score(Ste, yte) / 3.0;
     }
-    // Five-seed means on 350 test images: scikit-learn's seed-to-seed spread is about 0.018, so
-    // the difference of two five-seed means has a standard error of about 0.011; the bar is
-    // "no worse than 2 standard errors" (the full-data benchmark checks the 1-point target).
+    // Seed means on 350 test images: scikit-learn's seed-to-seed spread is about 0.018, so the
+    // difference of a three-seed and a five-seed mean has a standard error of about 0.013; the
+    // bar is "no worse than 2 standard errors" (the full-data benchmark checks the 1-point
+    // target: 0.4624 vs 0.462 and 0.3274 vs 0.326, benchmarks/RESULTS.md).
     INFO("feral " << full << " / " << depth5 << ", scikit-learn " << mean_of(fx.matrix("rf_full_accuracy")) << " / "
                   << mean_of(fx.matrix("rf_depth5_accuracy")));
-    CHECK(full >= mean_of(fx.matrix("rf_full_accuracy")) - 0.022);
-    CHECK(depth5 >= mean_of(fx.matrix("rf_depth5_accuracy")) - 0.022);
+    CHECK(full >= mean_of(fx.matrix("rf_full_accuracy")) - 0.026);
+    CHECK(depth5 >= mean_of(fx.matrix("rf_depth5_accuracy")) - 0.026);
 }
