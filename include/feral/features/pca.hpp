@@ -46,6 +46,7 @@
 #include "feral/core/threads.hpp"
 #include "feral/core/types.hpp"
 #include "feral/core/validation.hpp"
+#include "feral/features/standard_scaler.hpp"  // detail::column_moments
 
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
@@ -132,7 +133,6 @@ private:
     using ColMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
     static constexpr Index kRowBlock = 256;
     static constexpr Index kTile = 256;
-    static constexpr Index kColumnBlock = 64;
     static constexpr std::uint32_t kPayloadVersion = 1;
 
     ColMatrix gram(const Matrix<T>& centred) const;
@@ -163,7 +163,9 @@ typename PCA<T>::ColMatrix PCA<T>::gram(const Matrix<T>& centred) const {
     std::vector<std::pair<Index, Index>> pairs;
     for (Index a = 0; a < tiles; ++a)
         for (Index b = a; b < tiles; ++b) pairs.emplace_back(a, b);
-    parallel_for_dynamic(0, static_cast<std::int64_t>(pairs.size()), config_.n_threads, [&](std::int64_t p) {
+    // parallel_for (not parallel_for_dynamic): inside its OpenMP team Eigen's own
+    // OpenMP-parallel products stay single-threaded instead of nesting.
+    parallel_for_each_index(0, static_cast<std::int64_t>(pairs.size()), config_.n_threads, [&](std::int64_t p) {
         const auto [a, b] = pairs[static_cast<std::size_t>(p)];
         const Index a0 = a * kTile, aw = std::min(kTile, m - a0);
         const Index b0 = b * kTile, bw = std::min(kTile, m - b0);
@@ -240,7 +242,7 @@ template <class T>
 PCA<T>& PCA<T>::fit(ConstMatrixRef<T> X) {
     constexpr const char* where = "PCA::fit";
     check_not_empty(X, where);
-    check_finite(X, where);
+    detail::check_finite_fast<T>(X, where);
     const Index n = X.rows(), d = X.cols(), m = std::min(n, d);
     if (n < 2) detail::fail(where, ": PCA needs at least 2 samples, got ", n);
     if (config_.n_components < 0 || config_.n_components > m)
@@ -259,19 +261,10 @@ PCA<T>& PCA<T>::fit(ConstMatrixRef<T> X) {
     if (solver == SvdSolver::randomized && config_.n_components == 0)
         detail::fail(where, ": the randomized solver needs n_components between 1 and ", m, ", got 0 (all)");
 
-    // Mean and total variance per feature (double, two passes, fixed column blocks).
-    RowVector<double> mean(d);
-    RowVector<double> sum_squares(d);
-    parallel_for(0, (d + kColumnBlock - 1) / kColumnBlock, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
-        const Index j0 = b0 * kColumnBlock, w = std::min<Index>(b1 * kColumnBlock, d) - j0;
-        RowVector<double> sum = RowVector<double>::Zero(w), squares = RowVector<double>::Zero(w);
-        for (Index i = 0; i < n; ++i) sum += X.row(i).segment(j0, w).template cast<double>();
-        sum /= static_cast<double>(n);
-        for (Index i = 0; i < n; ++i)
-            squares += (X.row(i).segment(j0, w).template cast<double>() - sum).array().square().matrix();
-        mean.segment(j0, w) = sum;
-        sum_squares.segment(j0, w) = squares;
-    });
+    // Mean and total variance per feature (double accumulators, see column_moments).
+    const detail::ColumnMoments moments = detail::column_moments<T>(X, nullptr, 1, config_.n_threads);
+    const RowVector<double> mean = moments.mean.row(0);
+    const RowVector<double> sum_squares = moments.sum_squares.row(0);
     const double total_variance = sum_squares.sum() / static_cast<double>(n - 1);
     const RowVector<T> mean_t = mean.cast<T>();
 
@@ -283,49 +276,52 @@ PCA<T>& PCA<T>::fit(ConstMatrixRef<T> X) {
 
     Vector<double> eigenvalues;
     ColMatrix eigenvectors;
-    top_eigenpairs(gram(centred), k, solver == SvdSolver::randomized, n, d, eigenvalues, eigenvectors);
-    Vector<double> singular = eigenvalues.cwiseSqrt();
-
-    // Right singular vectors V (d x k) and, for the sign rule, the location of the
-    // largest |U(i, c)| of each left singular vector.
+    Vector<double> singular;
     Matrix<T> components(k, d);
     std::vector<T> sign(static_cast<std::size_t>(k), T(1));
-    if (n >= d) {
-        components = eigenvectors.transpose();
-        // U = Xc V / S: only the entry of largest magnitude per column is needed.
-        // Fixed row blocks; the first maximum in row order wins, as numpy.argmax.
-        const Index blocks = (n + kRowBlock - 1) / kRowBlock;
-        Matrix<T> best_value(blocks, k);
-        parallel_for(0, blocks, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
-            Matrix<T> projected(kRowBlock, k);
-            for (std::int64_t b = b0; b < b1; ++b) {
-                const Index r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
-                projected.topRows(rows).noalias() = centred.middleRows(r0, rows) * eigenvectors;
-                for (Index c = 0; c < k; ++c) {
-                    T value = projected(0, c);
-                    for (Index i = 1; i < rows; ++i)
-                        if (std::abs(projected(i, c)) > std::abs(value)) value = projected(i, c);
-                    best_value(b, c) = value;
+    detail::without_eigen_threads([&] {
+        top_eigenpairs(gram(centred), k, solver == SvdSolver::randomized, n, d, eigenvalues, eigenvectors);
+        singular = eigenvalues.cwiseSqrt();
+
+        // Right singular vectors V (d x k) and, for the sign rule, the location of the
+        // largest |U(i, c)| of each left singular vector.
+        if (n >= d) {
+            components = eigenvectors.transpose();
+            // U = Xc V / S: only the entry of largest magnitude per column is needed.
+            // Fixed row blocks; the first maximum in row order wins, as numpy.argmax.
+            const Index blocks = (n + kRowBlock - 1) / kRowBlock;
+            Matrix<T> best_value(blocks, k);
+            parallel_for(0, blocks, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
+                Matrix<T> projected(kRowBlock, k);
+                for (std::int64_t b = b0; b < b1; ++b) {
+                    const Index r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
+                    projected.topRows(rows).noalias() = centred.middleRows(r0, rows) * eigenvectors;
+                    for (Index c = 0; c < k; ++c) {
+                        T value = projected(0, c);
+                        for (Index i = 1; i < rows; ++i)
+                            if (std::abs(projected(i, c)) > std::abs(value)) value = projected(i, c);
+                        best_value(b, c) = value;
+                    }
                 }
+            });
+            for (Index c = 0; c < k; ++c) {
+                T value = best_value(0, c);
+                for (Index b = 1; b < blocks; ++b)
+                    if (std::abs(best_value(b, c)) > std::abs(value)) value = best_value(b, c);
+                sign[static_cast<std::size_t>(c)] = value < T(0) ? T(-1) : T(1);
             }
-        });
-        for (Index c = 0; c < k; ++c) {
-            T value = best_value(0, c);
-            for (Index b = 1; b < blocks; ++b)
-                if (std::abs(best_value(b, c)) > std::abs(value)) value = best_value(b, c);
-            sign[static_cast<std::size_t>(c)] = value < T(0) ? T(-1) : T(1);
+        } else {
+            // U is the eigenvectors; V^T = U^T Xc / S.
+            for (Index c = 0; c < k; ++c) {
+                Index at = 0;
+                eigenvectors.col(c).cwiseAbs().maxCoeff(&at);
+                sign[static_cast<std::size_t>(c)] = eigenvectors(at, c) < T(0) ? T(-1) : T(1);
+            }
+            components.noalias() = eigenvectors.transpose() * centred;
+            for (Index c = 0; c < k; ++c)
+                if (singular[c] > 0) components.row(c) /= static_cast<T>(singular[c]);
         }
-    } else {
-        // U is the eigenvectors; V^T = U^T Xc / S.
-        for (Index c = 0; c < k; ++c) {
-            Index at = 0;
-            eigenvectors.col(c).cwiseAbs().maxCoeff(&at);
-            sign[static_cast<std::size_t>(c)] = eigenvectors(at, c) < T(0) ? T(-1) : T(1);
-        }
-        components.noalias() = eigenvectors.transpose() * centred;
-        for (Index c = 0; c < k; ++c)
-            if (singular[c] > 0) components.row(c) /= static_cast<T>(singular[c]);
-    }
+    });
     for (Index c = 0; c < k; ++c) components.row(c) *= sign[static_cast<std::size_t>(c)];
 
     n_samples_ = n;
@@ -347,22 +343,26 @@ Matrix<T> PCA<T>::transform(ConstMatrixRef<T> X) const {
     constexpr const char* where = "PCA::transform";
     check_fitted(is_fitted(), "PCA");
     check_not_empty(X, where);
-    check_predict_input(X, n_features_in(), where);
+    if (X.cols() != n_features_in())
+        detail::fail(where, ": X has ", X.cols(), " features, but the model was fitted with ", n_features_in());
+    detail::check_finite_fast<T>(X, where);
     const Index n = X.rows();
     Matrix<T> out(n, n_components());
     RowVector<T> inverse_scale = RowVector<T>::Ones(n_components());
     if (config_.whiten)
         for (Index c = 0; c < n_components(); ++c)
             inverse_scale[c] = explained_variance_[c] > 0 ? T(1) / std::sqrt(explained_variance_[c]) : T(0);
-    parallel_for(0, (n + kRowBlock - 1) / kRowBlock, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
-        Matrix<T> centred(kRowBlock, n_features_in());
-        for (std::int64_t b = b0; b < b1; ++b) {
-            const Index r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
-            centred.topRows(rows) = X.middleRows(r0, rows).rowwise() - mean_;
-            auto o = out.middleRows(r0, rows);
-            o.noalias() = centred.topRows(rows) * components_.transpose();
-            if (config_.whiten) o.array().rowwise() *= inverse_scale.array();
-        }
+    detail::without_eigen_threads([&] {
+        parallel_for(0, (n + kRowBlock - 1) / kRowBlock, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
+            Matrix<T> centred(kRowBlock, n_features_in());
+            for (std::int64_t b = b0; b < b1; ++b) {
+                const Index r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
+                centred.topRows(rows) = X.middleRows(r0, rows).rowwise() - mean_;
+                auto o = out.middleRows(r0, rows);
+                o.noalias() = centred.topRows(rows) * components_.transpose();
+                if (config_.whiten) o.array().rowwise() *= inverse_scale.array();
+            }
+        });
     });
     return out;
 }
@@ -374,19 +374,21 @@ Matrix<T> PCA<T>::inverse_transform(ConstMatrixRef<T> Z) const {
     check_not_empty(Z, where);
     if (Z.cols() != n_components())
         detail::fail(where, ": Z has ", Z.cols(), " columns, but the model has ", n_components(), " components");
-    check_finite(Z, where);
+    detail::check_finite_fast<T>(Z, where);
     Matrix<T> basis = components_;
     if (config_.whiten)
         for (Index c = 0; c < n_components(); ++c) basis.row(c) *= std::sqrt(explained_variance_[c]);
     const Index n = Z.rows();
     Matrix<T> out(n, n_features_in());
-    parallel_for(0, (n + kRowBlock - 1) / kRowBlock, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
-        for (std::int64_t b = b0; b < b1; ++b) {
-            const Index r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
-            auto o = out.middleRows(r0, rows);
-            o.noalias() = Z.middleRows(r0, rows) * basis;
-            o.rowwise() += mean_;
-        }
+    detail::without_eigen_threads([&] {
+        parallel_for(0, (n + kRowBlock - 1) / kRowBlock, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
+            for (std::int64_t b = b0; b < b1; ++b) {
+                const Index r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
+                auto o = out.middleRows(r0, rows);
+                o.noalias() = Z.middleRows(r0, rows) * basis;
+                o.rowwise() += mean_;
+            }
+        });
     });
     return out;
 }

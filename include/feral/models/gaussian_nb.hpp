@@ -22,9 +22,9 @@
 //   feral::Labels predicted = nb.predict(X_test);
 //   double accuracy = nb.score(X_test, y_test);   // in [0, 1]
 //
-// Performance: fit is two passes over X with double accumulators, parallel over
-// feature blocks (each column's sums are in row order, so results do not depend on
-// the thread count). predict expands the square,
+// Performance: fit is two passes over X with double accumulators, parallel over fixed
+// row parts whose partial sums are added in order (detail::column_moments), so results
+// do not depend on the thread count. predict expands the square,
 //   sum_j (x_j - theta_j)^2 / var_j = x^2 . (1 / var) - 2 x . (theta / var) + sum_j theta_j^2 / var_j,
 // so a block of rows costs two matrix products with the k x d matrices 1/var and
 // theta/var. X is first shifted by the overall feature mean (the expansion is then
@@ -37,6 +37,7 @@
 #include "feral/core/threads.hpp"
 #include "feral/core/types.hpp"
 #include "feral/core/validation.hpp"
+#include "feral/features/standard_scaler.hpp"  // detail::column_moments
 #include "feral/models/class_labels.hpp"
 
 #include <algorithm>
@@ -107,14 +108,15 @@ public:
 
 private:
     static constexpr Index kRowBlock = 256;     // rows per prediction block
-    static constexpr Index kColumnBlock = 64;   // features per fit block
     static constexpr std::uint32_t kPayloadVersion = 1;
 
     void prepare_prediction();
     void check_input(const ConstMatrixRef<T>& X, const char* where) const {
         check_fitted(is_fitted(), "GaussianNB");
         check_not_empty(X, where);
-        check_predict_input(X, n_features_, where);
+        if (X.cols() != n_features_)
+            detail::fail(where, ": X has ", X.cols(), " features, but the model was fitted with ", n_features_);
+        detail::check_finite_fast<T>(X, where);
     }
 
     Config config_;
@@ -137,7 +139,9 @@ GaussianNB<T>& GaussianNB<T>::fit(ConstMatrixRef<T> X, ConstLabelsRef y) {
     constexpr const char* where = "GaussianNB::fit";
     if (!(config_.var_smoothing >= 0) || !std::isfinite(config_.var_smoothing))
         detail::fail(where, ": var_smoothing must be a finite number >= 0, got ", config_.var_smoothing);
-    check_fit_input(X, y, where);
+    check_not_empty(X, where);
+    check_labels(X, y, where);
+    detail::check_finite_fast<T>(X, where);
     ClassLabels labels;
     labels.fit(y, where);
     const Index k = labels.size(), n = X.rows(), d = X.cols();
@@ -162,38 +166,22 @@ GaussianNB<T>& GaussianNB<T>::fit(ConstMatrixRef<T> X, ConstLabelsRef y) {
         prior = Eigen::Map<const Vector<double>>(config_.priors.data(), k);
     }
 
-    // Per-class and overall means and variances, two passes, double accumulators.
-    // Parallel over fixed feature blocks: every column is summed in row order.
-    Matrix<double> mean = Matrix<double>::Zero(k, d), variance = Matrix<double>::Zero(k, d);
-    RowVector<double> overall_mean = RowVector<double>::Zero(d), overall_variance = RowVector<double>::Zero(d);
-    const Index blocks = (d + kColumnBlock - 1) / kColumnBlock;
-    parallel_for(0, blocks, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
-        const Index j0 = b0 * kColumnBlock, j1 = std::min<Index>(b1 * kColumnBlock, d), w = j1 - j0;
-        Matrix<double> sum = Matrix<double>::Zero(k, w), squares = Matrix<double>::Zero(k, w);
-        RowVector<double> total = RowVector<double>::Zero(w), total_squares = RowVector<double>::Zero(w);
-        for (Index i = 0; i < n; ++i) {
-            const auto x = X.row(i).segment(j0, w).template cast<double>();
-            sum.row(index[i]) += x;
-            total += x;
-        }
-        for (Index c = 0; c < k; ++c) sum.row(c) /= counts[c];
-        total /= static_cast<double>(n);
-        for (Index i = 0; i < n; ++i) {
-            const auto x = X.row(i).segment(j0, w).template cast<double>();
-            squares.row(index[i]) += (x - sum.row(index[i])).array().square().matrix();
-            total_squares += (x - total).array().square().matrix();
-        }
-        for (Index c = 0; c < k; ++c) squares.row(c) /= counts[c];
-        mean.middleCols(j0, w) = sum;
-        variance.middleCols(j0, w) = squares;
-        overall_mean.segment(j0, w) = total;
-        overall_variance.segment(j0, w) = total_squares / static_cast<double>(n);
-    });
+    // Per-class and overall means and population variances (double accumulators).
+    const detail::ColumnMoments by_class = detail::column_moments<T>(X, index.data(), k, config_.n_threads);
+    Matrix<double> variance = by_class.sum_squares;
+    for (Index c = 0; c < k; ++c) variance.row(c) /= counts[c];
+    // Overall statistics from the per-class ones (no further pass over X):
+    // mean = sum_c n_c mean_c / n,  sum of squares = sum_c (SS_c + n_c (mean_c - mean)^2).
+    const RowVector<double> overall_mean = (counts.transpose() * by_class.mean) / static_cast<double>(n);
+    RowVector<double> overall_squares = RowVector<double>::Zero(d);
+    for (Index c = 0; c < k; ++c)
+        overall_squares += by_class.sum_squares.row(c) + counts[c] * (by_class.mean.row(c) - overall_mean).cwiseAbs2();
+    const RowVector<double> overall_variance = overall_squares / static_cast<double>(n);
 
     labels_ = std::move(labels);
     n_features_ = d;
     epsilon_ = config_.var_smoothing * overall_variance.maxCoeff();
-    theta_ = mean.cast<T>();
+    theta_ = by_class.mean.cast<T>();
     var_ = (variance.array() + epsilon_).matrix().cast<T>();
     class_count_ = counts;
     class_prior_ = prior;
@@ -230,20 +218,22 @@ Matrix<T> GaussianNB<T>::predict_joint_log_proba(ConstMatrixRef<T> X) const {
     const Index n = X.rows(), d = n_features_;
     Matrix<T> jll(n, labels_.size());
     const Index blocks = (n + kRowBlock - 1) / kRowBlock;
-    parallel_for(0, blocks, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
-        Matrix<T> centred(kRowBlock, d), squared(kRowBlock, d);  // one workspace per chunk
-        for (std::int64_t b = b0; b < b1; ++b) {
-            const Index r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
-            auto xc = centred.topRows(rows);
-            auto xs = squared.topRows(rows);
-            xc.noalias() = X.middleRows(r0, rows).rowwise() - shift_;
-            xs = xc.array().square().matrix();
-            // jll = x.(theta/var) - x^2.(1/(2 var)) + constant   (x shifted)
-            auto out = jll.middleRows(r0, rows);
-            out.noalias() = xc * scaled_means_.transpose();
-            out.noalias() -= xs * half_precision_.transpose();
-            out.rowwise() += constant_;
-        }
+    detail::without_eigen_threads([&] {
+        parallel_for(0, blocks, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
+            Matrix<T> centred(kRowBlock, d), squared(kRowBlock, d);  // one workspace per chunk
+            for (std::int64_t b = b0; b < b1; ++b) {
+                const Index r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
+                auto xc = centred.topRows(rows);
+                auto xs = squared.topRows(rows);
+                xc.noalias() = X.middleRows(r0, rows).rowwise() - shift_;
+                xs = xc.array().square().matrix();
+                // jll = x.(theta/var) - x^2.(1/(2 var)) + constant   (x shifted)
+                auto out = jll.middleRows(r0, rows);
+                out.noalias() = xc * scaled_means_.transpose();
+                out.noalias() -= xs * half_precision_.transpose();
+                out.rowwise() += constant_;
+            }
+        });
     });
     return jll;
 }
