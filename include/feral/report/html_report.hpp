@@ -86,6 +86,11 @@ public:
 
     void paragraph(std::string_view text) { body_ += "<p>" + html_escape(text) + "</p>\n"; }
 
+    /// A paragraph holding one link (e.g. to a sub-report in a folder beside this page).
+    void link(std::string_view href, std::string_view text) {
+        body_ += "<p><a href=\"" + html_escape(href) + "\">" + html_escape(text) + "</a></p>\n";
+    }
+
     /// Preformatted text (classification reports, logs).
     void preformatted(std::string_view text) { body_ += "<pre>" + html_escape(text) + "</pre>\n"; }
 
