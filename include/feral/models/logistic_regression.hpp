@@ -299,12 +299,16 @@ private:
         std::vector<double> partial_loss(static_cast<std::size_t>(n_units));
         Matrix<T> Wt(m, d);
         Vector<T> bt(m);
+        // Small problems stay on the calling thread: waking a team for every one of up to
+        // thousands of evaluations costs more than it saves (results do not depend on it).
+        const double work = static_cast<double>(n) * static_cast<double>(d) * static_cast<double>(m);
+        const int threads = work < 4194304.0 ? 1 : config_.n_threads;
 
         auto objective = [&](const Eigen::VectorXd& params, Eigen::VectorXd& grad) {
             const Eigen::Map<const Matrix<double>> Wp(params.data(), m, d);
             Wt = Wp.cast<T>();
             bt = intercept ? params.tail(m).cast<T>().eval() : Vector<T>::Zero(m).eval();
-            parallel_for(0, n_units, config_.n_threads, [&](std::int64_t first, std::int64_t last) {
+            parallel_for(0, n_units, threads, [&](std::int64_t first, std::int64_t last) {
                 Matrix<T> Z;
                 std::vector<double> z(static_cast<std::size_t>(m)), r(static_cast<std::size_t>(m));
                 for (Index u = first; u < last; ++u) {
