@@ -47,8 +47,8 @@ TEST_CASE("LSTM matches PyTorch 1.13's nn.LSTM forward and backward with the sam
 }
 
 TEST_CASE("LSTM gradients agree with central finite differences", "[nn][lstm]") {
-    // 20 samples: more than one block of 16, so the block split is exercised too.
-    const Index batch = 20, steps = 4, features = 3, units = 5;
+    // 36 samples: more than one block of 32, so the block split is exercised too.
+    const Index batch = 36, steps = 3, features = 3, units = 5;
     LSTM<double> lstm(units);
     feral::Random rng(7);
     lstm.build(Shape{1, steps, features}, rng);

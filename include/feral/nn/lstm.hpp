@@ -25,7 +25,7 @@
 // then dK = X^T dZ, dR = H_prev^T dZ, db = column sums of dZ, dx = dZ K^T.
 //
 // Performance: the input projection of all time steps is ONE matrix product
-// (B*H x W) * (W x 4U); the recurrence runs over blocks of 16 samples in parallel
+// (B*H x W) * (W x 4U); the recurrence runs over blocks of 32 samples in parallel
 // (samples are independent; blocks are fixed by the batch, not the thread count, so
 // results do not depend on threads); the weight gradients are again single products
 // over all time steps.
@@ -172,7 +172,7 @@ public:
     }
 
 private:
-    static constexpr Index kBlock = 16;  // samples per parallel work unit (fixed: thread-count independent)
+    static constexpr Index kBlock = 32;  // samples per parallel work unit (fixed: thread-count independent)
 
     using RowMap = Eigen::Map<Matrix<T>>;
     using ConstRowMap = Eigen::Map<const Matrix<T>>;
