@@ -10,10 +10,12 @@ cd "$(dirname "$0")"
 
 packages=(build-essential cmake pkg-config libeigen3-dev libxsimd-dev xtl-dev libstb-dev catch2
           libbenchmark-dev libcli11-dev nlohmann-json3-dev opencv-data)
+# Only the tests need these: a real browser renders a study report (tests/examples).
+test_packages=(chromium)
 
 install_missing_packages() {
   local missing=()
-  for p in "${packages[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -37,13 +39,13 @@ command="${1:-}"
 [ $# -gt 0 ] && shift
 case "$command" in
   compare)
-    install_missing_packages; build
+    install_missing_packages "${packages[@]}"; build
     exec "build/${FERAL_PRESET:-release}/examples/feral-compare" "$@" ;;
   test)
-    install_missing_packages; build
+    install_missing_packages "${packages[@]}" "${test_packages[@]}"; build
     exec ctest --preset "${FERAL_PRESET:-release}" "$@" ;;
   build)
-    install_missing_packages; build ;;
+    install_missing_packages "${packages[@]}"; build ;;
   *)
     echo "usage: ./quickstart.sh compare [ARGS...] | test | build" >&2; exit 2 ;;
 esac
