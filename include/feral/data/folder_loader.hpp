@@ -11,7 +11,7 @@
 //     fer2013_class_names() or Keras' alphabetical keras_class_names(). With
 //     ClassOrder::folders any folder names are accepted, used as they are, sorted.
 //   * Images that are not height x width (48 x 48 by default) are errors unless
-//     `resize` asks for Resize::bilinear or Resize::area (see data/resize.hpp).
+//     `resize` asks for Resize::bilinear or Resize::area (see vision/resize.hpp).
 //   * Order: by class index, then by file name (byte order) — the same for every thread
 //     count. Dataset::sources holds each image's path.
 //   * Errors: an unreadable file -> io_error, an undecodable file or a wrong size ->
@@ -38,7 +38,7 @@
 #include "feral/data/dataset.hpp"
 #include "feral/data/image_io.hpp"
 #include "feral/data/load_report.hpp"
-#include "feral/data/resize.hpp"
+#include "feral/vision/resize.hpp"
 
 #include <algorithm>
 #include <cctype>
