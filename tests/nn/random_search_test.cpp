@@ -97,3 +97,75 @@ TEST_CASE("Random search rejects spaces that cannot be built", "[nn][random_sear
     config.trials = 0;
     CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2), Catch::Contains("trials"));
 }
+
+TEST_CASE("make_cnn builds blocks of several convolutions with block dropout and batch-normalised dense layers",
+          "[nn][random_search]") {
+    // The published best of the tuned-CNN study, as a CnnConfig, is the "deep" architecture.
+    CnnConfig c;
+    c.filters = {32, 128, 128, 32};
+    c.kernel_size = 3;
+    c.convs_per_block = 2;
+    c.block_dropout = 0.2;
+    c.dense_units = {64};
+    c.dense_batch_norm = true;
+    c.dropout = 0.5;
+    auto built = architectures::make_cnn<float>(c, 7);
+    auto deep = architectures::make<float>("deep");
+    REQUIRE(built.size() == deep.model.size());
+    for (std::size_t i = 0; i < built.size(); ++i) {
+        INFO("layer " << i);
+        CHECK(built.layer(i).type() == deep.model.layer(i).type());
+        CHECK(built.layer(i).describe() == deep.model.layer(i).describe());
+    }
+    CHECK(built.build({1, 48, 48}, 0) == Shape{7, 1, 1});
+    deep.model.build({1, 48, 48}, 0);
+    CHECK(built.parameter_count() == deep.model.parameter_count());
+    CHECK_THAT(c.describe(), Catch::Contains("x2 per block") && Catch::Contains("dropout 0.2") && Catch::Contains("64 bn"));
+
+    // The defaults keep the plain block: Conv, BatchNorm, MaxPool per block, no dropout.
+    auto plain = architectures::make_cnn<float>(CnnConfig{}, 3);
+    CHECK(plain.layer(0).type() == "Conv2D");
+    CHECK(plain.layer(1).type() == "BatchNorm");
+    CHECK(plain.layer(2).type() == "MaxPool2D");
+    CHECK(plain.layer(3).type() == "Conv2D");
+
+    c.convs_per_block = 0;
+    CHECK_THROWS_WITH(architectures::make_cnn<float>(c, 7), Catch::Contains("convs_per_block"));
+    c.convs_per_block = 2;
+    c.block_dropout = 1.0;
+    CHECK_THROWS_WITH(architectures::make_cnn<float>(c, 7), Catch::Contains("block_dropout"));
+}
+
+TEST_CASE("Random search draws the block shape from its space without changing the other draws",
+          "[nn][random_search]") {
+    RandomSearch<float>::Config config;
+    config.seed = 11;
+    const RandomSearch<float> plain(config);
+    config.space.convs_per_block = {2, 3};
+    config.space.block_dropout = {0.2};
+    config.space.dense_batch_norm = {true};
+    const RandomSearch<float> shaped(config);
+    for (int t = 0; t < 6; ++t) {
+        const CnnConfig a = plain.draw(t), b = shaped.draw(t);
+        CHECK(a.convs_per_block == 1);
+        CHECK(a.block_dropout == 0.0);
+        CHECK(!a.dense_batch_norm);
+        CHECK((b.convs_per_block == 2 || b.convs_per_block == 3));
+        CHECK(b.block_dropout == 0.2);
+        CHECK(b.dense_batch_norm);
+        // Everything drawn before the block shape is the same as without it.
+        CHECK(a.filters == b.filters);
+        CHECK(a.kernel_size == b.kernel_size);
+        CHECK(a.dense_units == b.dense_units);
+        CHECK(a.batch_size == b.batch_size);
+        CHECK(a.learning_rate == b.learning_rate);
+    }
+    Matrix<float> X;
+    Labels y;
+    halves(40, X, y);
+    config.space.convs_per_block = {0};
+    CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2), Catch::Contains("convs_per_block"));
+    config.space.convs_per_block = {1};
+    config.space.block_dropout = {1.5};
+    CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2), Catch::Contains("block_dropout"));
+}

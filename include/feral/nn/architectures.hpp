@@ -50,23 +50,34 @@ struct Architecture {
     std::optional<AugmentConfig> augment;
 };
 
-/// A plain CNN: blocks of Conv(f, k, same)+ReLU [+BN] + MaxPool 2, then dense layers.
+/// A plain CNN: blocks of convs_per_block x [Conv(f, k, same)+ReLU [+BN]], MaxPool 2
+/// [+ Dropout(block_dropout)], then Flatten and hidden dense layers Dense(u)+ReLU [+BN]
+/// [+ Dropout(dropout)], then Dense(classes). The defaults give one convolution per block,
+/// no block dropout and no dense batch norm; convs_per_block = 2, block_dropout = 0.2,
+/// dense_batch_norm = true, dropout = 0.5 give the blocks of the "deep" architecture.
 struct CnnConfig {
     std::vector<Index> filters{32, 64};  ///< one entry per conv block
     Index kernel_size = 3;
     std::vector<Index> dense_units{128}; ///< hidden dense layers (ReLU), before Dense(classes)
     double dropout = 0.0;                ///< after each hidden dense layer (0 = none)
-    bool batch_norm = true;
+    bool batch_norm = true;              ///< BatchNorm after each convolution
     double learning_rate = 1e-3;
     Index batch_size = 64;
+    Index convs_per_block = 1;           ///< convolutions (each + ReLU [+ BN]) before a block's pooling, >= 1
+    double block_dropout = 0.0;          ///< Dropout after each block's pooling (0 = none)
+    bool dense_batch_norm = false;       ///< BatchNorm after each hidden dense layer (before its dropout)
 
     [[nodiscard]] std::string describe() const {
         std::ostringstream out;
         out << "conv";
         for (auto f : filters) out << ' ' << f;
-        out << " k" << kernel_size << (batch_norm ? " bn" : "") << ", dense";
+        if (convs_per_block != 1) out << " (x" << convs_per_block << " per block)";
+        out << " k" << kernel_size << (batch_norm ? " bn" : "");
+        if (block_dropout > 0) out << " dropout " << block_dropout;
+        out << ", dense";
         if (dense_units.empty()) out << " none";
         for (auto u : dense_units) out << ' ' << u;
+        if (dense_batch_norm && !dense_units.empty()) out << " bn";
         out << ", dropout " << dropout << ", lr " << learning_rate << ", batch " << batch_size;
         return out.str();
     }
@@ -103,17 +114,24 @@ Sequential<T> make_cnn(const CnnConfig& c, Index classes) {
     if (classes < 2) detail::fail("architectures::make_cnn: classes must be >= 2, got ", classes);
     if (c.kernel_size < 1) detail::fail("architectures::make_cnn: kernel_size must be >= 1, got ", c.kernel_size);
     if (!(c.dropout >= 0.0 && c.dropout < 1.0)) detail::fail("architectures::make_cnn: dropout ", c.dropout, " outside [0, 1)");
+    if (!(c.block_dropout >= 0.0 && c.block_dropout < 1.0))
+        detail::fail("architectures::make_cnn: block_dropout ", c.block_dropout, " outside [0, 1)");
+    if (c.convs_per_block < 1) detail::fail("architectures::make_cnn: convs_per_block must be >= 1, got ", c.convs_per_block);
     Sequential<T> m;
     for (Index f : c.filters) {
         if (f < 1) detail::fail("architectures::make_cnn: filters must be >= 1, got ", f);
-        conv_relu(m, f, c.kernel_size, Padding::same);
-        if (c.batch_norm) m.template add<BatchNorm>();
+        for (Index k = 0; k < c.convs_per_block; ++k) {
+            conv_relu(m, f, c.kernel_size, Padding::same);
+            if (c.batch_norm) m.template add<BatchNorm>();
+        }
         max_pool(m);
+        if (c.block_dropout > 0) dropout(m, c.block_dropout);
     }
     m.template add<Flatten>();
     for (Index u : c.dense_units) {
         if (u < 1) detail::fail("architectures::make_cnn: dense units must be >= 1, got ", u);
         dense(m, u, true);
+        if (c.dense_batch_norm) m.template add<BatchNorm>();
         if (c.dropout > 0) dropout(m, c.dropout);
     }
     dense(m, classes, false);

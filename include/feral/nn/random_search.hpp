@@ -2,9 +2,10 @@
 //
 // Each trial draws a CnnConfig from a SearchSpace — number of conv blocks, the filters of
 // each block, kernel size, number and width of dense layers, dropout, batch norm,
-// learning rate, batch size — builds it (architectures::make_cnn), trains it for
-// `epochs` on the training part and scores it on a held-out validation part (a
-// stratified split of the data, feral::stratified_split). The best trial is the one
+// learning rate, batch size, and the block shape (convolutions per block, dropout after
+// each block, batch norm after each dense layer) — builds it (architectures::make_cnn),
+// trains it for `epochs` on the training part and scores it on a held-out validation part
+// (a stratified split of the data, feral::stratified_split). The best trial is the one
 // with the highest validation accuracy (ties: lower validation loss, then earlier trial).
 //
 // Randomness: trial t draws its configuration from Random(seed).fork(t) and is built and
@@ -39,6 +40,12 @@ struct SearchSpace {
     std::vector<bool> batch_norm{true, false};
     std::vector<double> learning_rates{1e-3, 5e-4};
     std::vector<Index> batch_sizes{32, 64};
+    // The block shape (see CnnConfig); the defaults keep one convolution per block, no
+    // block dropout and no dense batch norm. Drawn after the lists above, so adding them
+    // did not change what those lists draw for a given seed.
+    std::vector<Index> convs_per_block{1};       ///< convolutions per block (each >= 1)
+    std::vector<double> block_dropout{0.0};      ///< dropout after each block's pooling, in [0, 1)
+    std::vector<bool> dense_batch_norm{false};   ///< BatchNorm after each hidden dense layer
 };
 
 struct Trial {
@@ -67,7 +74,7 @@ public:
         std::uint64_t seed = 0;
         SearchSpace space{};
         int n_threads = 0;
-        int verbose = 0;          ///< 0 silent, 1 one line per trial (to std::cout)
+        int verbose = 0;          ///< 0 silent, 1 one line per trial (to std::cout), 2 also each trial's epochs
     };
 
     RandomSearch() = default;
@@ -92,6 +99,9 @@ public:
         c.batch_norm = pick(s.batch_norm);
         c.learning_rate = pick(s.learning_rates);
         c.batch_size = pick(s.batch_sizes);
+        c.convs_per_block = pick(s.convs_per_block);
+        c.block_dropout = pick(s.block_dropout);
+        c.dense_batch_norm = pick(s.dense_batch_norm);
         return c;
     }
 
@@ -125,7 +135,9 @@ public:
             fit.epochs = config_.epochs;
             fit.batch_size = trial.config.batch_size;
             fit.seed = trial_seed;
-            fit.verbose = 0;
+            fit.verbose = config_.verbose >= 2 ? 1 : 0;
+            if (config_.verbose >= 2)
+                std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << "\n";
             fit.n_threads = config_.n_threads;
             const History h = model.fit(X_train, y_train, fit);
             const Evaluation v = model.evaluate(X_val, y_val);
@@ -152,8 +164,14 @@ private:
         const SearchSpace& s = config_.space;
         if (s.conv_blocks.empty() || s.filters.empty() || s.kernel_sizes.empty() || s.dense_layers.empty() ||
             s.dense_units.empty() || s.dropout.empty() || s.batch_norm.empty() || s.learning_rates.empty() ||
-            s.batch_sizes.empty())
+            s.batch_sizes.empty() || s.convs_per_block.empty() || s.block_dropout.empty() || s.dense_batch_norm.empty())
             detail::fail(where, ": every list of the search space needs at least one option");
+        for (Index k : s.convs_per_block)
+            if (k < 1) detail::fail(where, ": convs_per_block option ", k, " must be >= 1");
+        for (double d : s.block_dropout)
+            if (!(d >= 0.0 && d < 1.0)) detail::fail(where, ": block_dropout option ", d, " outside [0, 1)");
+        for (double d : s.dropout)
+            if (!(d >= 0.0 && d < 1.0)) detail::fail(where, ": dropout option ", d, " outside [0, 1)");
         for (int b : s.conv_blocks) {
             if (b < 0) detail::fail(where, ": conv_blocks option ", b, " is negative");
             if ((shape.height >> b) < 1 || (shape.width >> b) < 1)
