@@ -18,6 +18,8 @@
 //                        augmentation (rotation 15 degrees, shifts 0.1, zoom 0.1,
 //                        horizontal flip), ReduceLROnPlateau, the best epoch's weights
 //                        (validation accuracy) restored, 50 epochs   (architectures "wide")  61.7%
+//                        (the plateau settings are ours, as the study does not state them:
+//                        halve the rate after 3 epochs without a lower validation loss)
 // The study does not state epoch counts for the MLP, the CNN and the LSTM: we train each
 // for 20 epochs (a fixed choice, not tuned on the test set; the validation curves are in
 // the report). Every network sees pixels / 255.
@@ -52,6 +54,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -135,6 +138,15 @@ inline Study run_study5(const Options& options) {
                    "0.99, as Keras) to settle, so in inference mode they can sit near chance although their "
                    "training accuracy rises.");
 
+    // On FER2013 a model below its published figure says by how much, and what we know of why.
+    auto explain_gap = [full](ModelResult& r, const std::string& why) {
+        if (!full || !(r.accuracy < r.published)) return;
+        char gap[64];
+        std::snprintf(gap, sizeof gap, "%.1f points below the published figure: ", 100.0 * (r.published - r.accuracy));
+        r.note += (r.note.empty() ? "" : "; ") + std::string(gap) + why;
+    };
+    const std::string our_epochs = "20 epochs is our choice (the study does not state its count), one seed";
+
     // ---- 2. logistic regression on PCA(300) of standardised pixels, 20% of train ------
     {
         const auto subset_rows = feral::stratified_split(in.y_train, {.test = 0.8, .seed = options.seed}).train;
@@ -151,6 +163,7 @@ inline Study run_study5(const Options& options) {
         r.train_accuracy = model.score(X_small, y_small);
         r.validation_accuracy = model.score(in.X_val, in.y_val);
         r.note = "trained on a stratified 20% of the training part (" + std::to_string(X_small.rows()) + " images)";
+        explain_gap(r, "which 20% subset is drawn (our seed and split) moves this figure");
         study.add(std::move(r));
     }
 
@@ -160,6 +173,7 @@ inline Study run_study5(const Options& options) {
         ModelResult r = evaluate("Random forest (100 trees)", forest, in.X_train, in.y_train, in.X_test, in.y_test, classes, 0.454);
         r.train_accuracy = forest.score(in.X_train, in.y_train);
         r.validation_accuracy = forest.score(in.X_val, in.y_val);
+        explain_gap(r, "one seed of a randomised model on our 80% training part");
         study.add(std::move(r));
         // Which pixels the trees split on most (mean impurity decrease): eyes, brows and mouth.
         study.picture({"Random forest: pixel importances (48x48, bright = important)", "",
@@ -169,7 +183,8 @@ inline Study run_study5(const Options& options) {
     // ---- 4. three networks as published: MLP, CNN, LSTM --------------------------------
     // Each is built from architectures::make (its layers and batch size as in the study),
     // trained with Adam and the validation part watched every epoch.
-    auto train_plain = [&](const std::string& name, const std::string& architecture, int epochs, double published) {
+    auto train_plain = [&](const std::string& name, const std::string& architecture, int epochs, double published,
+                           const std::string& why) {
         Architecture<> a = architectures::make(architecture, classes);
         a.model.build({shape.channels, shape.height, shape.width}, options.seed);
         a.model.compile(std::make_unique<Adam<>>(Adam<>::Config{.learning_rate = a.learning_rate}));
@@ -182,11 +197,13 @@ inline Study run_study5(const Options& options) {
         fit.n_threads = options.threads;
         Stopwatch clock;
         const History history = a.model.fit(in.X_train, in.y_train, in.X_val, in.y_val, fit);
-        study.add(study5::network_result(name, a.model, history, clock.seconds(), in, classes, published));
+        ModelResult r = study5::network_result(name, a.model, history, clock.seconds(), in, classes, published);
+        explain_gap(r, why);
+        study.add(std::move(r));
     };
-    train_plain("Dense MLP (4 x 256)", "mlp", mlp_epochs, 0.284);
-    train_plain("CNN (3 conv blocks)", "mid", cnn_epochs, 0.549);
-    train_plain("LSTM (128, row by row)", "lstm", lstm_epochs, 0.412);
+    train_plain("Dense MLP (4 x 256)", "mlp", mlp_epochs, 0.284, our_epochs);
+    train_plain("CNN (3 conv blocks)", "mid", cnn_epochs, 0.549, our_epochs);
+    train_plain("LSTM (128, row by row)", "lstm", lstm_epochs, 0.412, our_epochs);
 
     // ---- 5. the improved CNN: deeper, augmented, learning rate lowered on plateaus, ----
     //         and the weights of its best validation epoch kept.
@@ -222,6 +239,8 @@ inline Study run_study5(const Options& options) {
         r.note = "weights of epoch " + std::to_string(checkpoint.best_epoch() + 1) + " of " +
                  std::to_string(history.epochs()) + " (best validation accuracy); learning rate lowered " +
                  std::to_string(plateau.reductions()) + " times";
+        explain_gap(r, "one seed; the study's plateau schedule (factor, patience) is not stated, ours halves the rate "
+                       "after 3 epochs without a lower validation loss");
         study.add(std::move(r));
 
         if (!model_path.empty()) {
@@ -237,6 +256,7 @@ inline Study run_study5(const Options& options) {
     study.note("Split: a stratified 80/20 train/validation split of the training images (seed " +
                std::to_string(options.seed) + "); networks are checked on the validation part every epoch, and the "
                "test images are only scored.");
+    if (!full) study.note("Published figures are for FER2013; on the synthetic faces they are only a reference.");
     study.samples(data.test);
     return study;
 }
