@@ -129,6 +129,21 @@ TEST_CASE("make_cnn builds blocks of several convolutions with block dropout and
     CHECK(plain.layer(2).type() == "MaxPool2D");
     CHECK(plain.layer(3).type() == "Conv2D");
 
+    // Every BatchNorm gets the configured momentum (Keras' 0.99 unless told).
+    c.batch_norm_momentum = 0.9;
+    auto fast_bn = architectures::make_cnn<float>(c, 7);
+    int batch_norms = 0;
+    for (std::size_t i = 0; i < fast_bn.size(); ++i) {
+        if (fast_bn.layer(i).type() != "BatchNorm") continue;
+        ++batch_norms;
+        CHECK_THAT(fast_bn.layer(i).describe(), Catch::Contains("momentum 0.9000"));
+    }
+    CHECK(batch_norms == 9);  // 4 blocks x 2 convolutions + the dense layer
+    CHECK_THAT(c.describe(), Catch::Contains("bn momentum 0.9"));
+    c.batch_norm_momentum = 1.5;
+    CHECK_THROWS_WITH(architectures::make_cnn<float>(c, 7), Catch::Contains("batch_norm_momentum 1.5"));
+    c.batch_norm_momentum = 0.99;
+
     c.convs_per_block = 0;
     CHECK_THROWS_WITH(architectures::make_cnn<float>(c, 7), Catch::Contains("convs_per_block"));
     c.convs_per_block = 2;

@@ -66,6 +66,9 @@ struct CnnConfig {
     Index convs_per_block = 1;           ///< convolutions (each + ReLU [+ BN]) before a block's pooling, >= 1
     double block_dropout = 0.0;          ///< Dropout after each block's pooling (0 = none)
     bool dense_batch_norm = false;       ///< BatchNorm after each hidden dense layer (before its dropout)
+    /// Every BatchNorm's momentum (Keras convention, its default 0.99). A lower value lets
+    /// the running statistics that inference uses settle within a few hundred steps.
+    double batch_norm_momentum = 0.99;
 
     [[nodiscard]] std::string describe() const {
         std::ostringstream out;
@@ -79,6 +82,7 @@ struct CnnConfig {
         for (auto u : dense_units) out << ' ' << u;
         if (dense_batch_norm && !dense_units.empty()) out << " bn";
         out << ", dropout " << dropout << ", lr " << learning_rate << ", batch " << batch_size;
+        if (batch_norm_momentum != 0.99) out << ", bn momentum " << batch_norm_momentum;
         return out.str();
     }
 };
@@ -117,12 +121,15 @@ Sequential<T> make_cnn(const CnnConfig& c, Index classes) {
     if (!(c.block_dropout >= 0.0 && c.block_dropout < 1.0))
         detail::fail("architectures::make_cnn: block_dropout ", c.block_dropout, " outside [0, 1)");
     if (c.convs_per_block < 1) detail::fail("architectures::make_cnn: convs_per_block must be >= 1, got ", c.convs_per_block);
+    if (!(c.batch_norm_momentum >= 0.0 && c.batch_norm_momentum <= 1.0))
+        detail::fail("architectures::make_cnn: batch_norm_momentum ", c.batch_norm_momentum, " outside [0, 1]");
+    const typename BatchNorm<T>::Config bn{.momentum = c.batch_norm_momentum};
     Sequential<T> m;
     for (Index f : c.filters) {
         if (f < 1) detail::fail("architectures::make_cnn: filters must be >= 1, got ", f);
         for (Index k = 0; k < c.convs_per_block; ++k) {
             conv_relu(m, f, c.kernel_size, Padding::same);
-            if (c.batch_norm) m.template add<BatchNorm>();
+            if (c.batch_norm) m.template add<BatchNorm>(bn);
         }
         max_pool(m);
         if (c.block_dropout > 0) dropout(m, c.block_dropout);
@@ -131,7 +138,7 @@ Sequential<T> make_cnn(const CnnConfig& c, Index classes) {
     for (Index u : c.dense_units) {
         if (u < 1) detail::fail("architectures::make_cnn: dense units must be >= 1, got ", u);
         dense(m, u, true);
-        if (c.dense_batch_norm) m.template add<BatchNorm>();
+        if (c.dense_batch_norm) m.template add<BatchNorm>(bn);
         if (c.dropout > 0) dropout(m, c.dropout);
     }
     dense(m, classes, false);

@@ -46,6 +46,7 @@ struct SearchSpace {
     std::vector<Index> convs_per_block{1};       ///< convolutions per block (each >= 1)
     std::vector<double> block_dropout{0.0};      ///< dropout after each block's pooling, in [0, 1)
     std::vector<bool> dense_batch_norm{false};   ///< BatchNorm after each hidden dense layer
+    std::vector<double> batch_norm_momentum{0.99};  ///< every BatchNorm's momentum (Keras convention)
 };
 
 struct Trial {
@@ -102,6 +103,7 @@ public:
         c.convs_per_block = pick(s.convs_per_block);
         c.block_dropout = pick(s.block_dropout);
         c.dense_batch_norm = pick(s.dense_batch_norm);
+        c.batch_norm_momentum = pick(s.batch_norm_momentum);
         return c;
     }
 
@@ -164,12 +166,15 @@ private:
         const SearchSpace& s = config_.space;
         if (s.conv_blocks.empty() || s.filters.empty() || s.kernel_sizes.empty() || s.dense_layers.empty() ||
             s.dense_units.empty() || s.dropout.empty() || s.batch_norm.empty() || s.learning_rates.empty() ||
-            s.batch_sizes.empty() || s.convs_per_block.empty() || s.block_dropout.empty() || s.dense_batch_norm.empty())
+            s.batch_sizes.empty() || s.convs_per_block.empty() || s.block_dropout.empty() || s.dense_batch_norm.empty() ||
+            s.batch_norm_momentum.empty())
             detail::fail(where, ": every list of the search space needs at least one option");
         for (Index k : s.convs_per_block)
             if (k < 1) detail::fail(where, ": convs_per_block option ", k, " must be >= 1");
         for (double d : s.block_dropout)
             if (!(d >= 0.0 && d < 1.0)) detail::fail(where, ": block_dropout option ", d, " outside [0, 1)");
+        for (double m : s.batch_norm_momentum)
+            if (!(m >= 0.0 && m <= 1.0)) detail::fail(where, ": batch_norm_momentum option ", m, " outside [0, 1]");
         for (double d : s.dropout)
             if (!(d >= 0.0 && d < 1.0)) detail::fail(where, ": dropout option ", d, " outside [0, 1)");
         for (int b : s.conv_blocks) {
