@@ -20,6 +20,7 @@
 #include <feral/data/synthetic_faces.hpp>
 #include <feral/metrics/classification_report.hpp>
 #include <feral/metrics/confusion_matrix.hpp>
+#include <feral/nn/history.hpp>
 #include <feral/report/charts.hpp>
 #include <feral/report/html_report.hpp>
 
@@ -114,6 +115,35 @@ struct ModelResult {
     std::vector<EpochRecord> history;
     Labels predictions;               ///< on the test set (for the sample grid)
 };
+
+/// A network's per-epoch history in the form the report draws.
+inline std::vector<EpochRecord> epoch_records(const feral::nn::History& h) {
+    std::vector<EpochRecord> out;
+    for (Index e = 0; e < h.epochs(); ++e) {
+        const auto i = static_cast<std::size_t>(e);
+        out.push_back({h.loss[i], h.accuracy[i], h.val_loss[i], h.val_accuracy[i]});
+    }
+    return out;
+}
+
+/// When r is below its published accuracy, appends to its note by how much, whether
+/// that is within the test set's sampling noise, and, if given, what else is known of
+/// why: "...; 0.8 points below the published figure, within two standard errors (1.7
+/// points) of a 3521-image test set: why".
+inline void explain_shortfall(ModelResult& r, const std::string& why = {}) {
+    if (!(r.accuracy < r.published)) return;  // also false when there is no published figure
+    const double gap = 100.0 * (r.published - r.accuracy);
+    const double n = static_cast<double>(r.confusion.sum());
+    // A test accuracy is a proportion over n images: its standard error is sqrt(p(1-p)/n).
+    const double two_se = n > 0 ? 200.0 * std::sqrt(r.published * (1.0 - r.published) / n) : NAN;
+    char text[160];
+    if (gap <= two_se)
+        std::snprintf(text, sizeof text, "%.1f points below the published figure, within two standard errors (%.1f points) "
+                      "of a %.0f-image test set", gap, two_se, n);
+    else
+        std::snprintf(text, sizeof text, "%.1f points below the published figure", gap);
+    r.note += (r.note.empty() ? "" : "; ") + std::string(text) + (why.empty() ? "" : ": " + why);
+}
 
 inline std::string percent(double v) {
     if (!std::isfinite(v)) return "-";
@@ -359,6 +389,8 @@ public:
     /// Prints the table and notes, and writes --json / --report as asked.
     void finish(const Options& o) const {
         std::cout << "\n== Study " << number_ << ": " << title_ << " ==\n" << table();
+        for (const auto& m : models_)
+            if (!m.note.empty()) std::cout << m.name << ": " << m.note << "\n";
         for (const auto& n : notes_) std::cout << "note: " << n << "\n";
         const auto overwrite = o.overwrite ? feral::Overwrite::yes : feral::Overwrite::no;
         if (!o.json_path.empty()) write_json_file(o.json_path, to_json(), overwrite);

@@ -94,24 +94,6 @@ inline feral::nn::Sequential<float> make_cnn(Index classes) {
     return model;
 }
 
-/// A network's per-epoch history in the form the report draws.
-inline std::vector<EpochRecord> records(const feral::nn::History& h) {
-    std::vector<EpochRecord> out;
-    for (Index e = 0; e < h.epochs(); ++e) {
-        const auto i = static_cast<std::size_t>(e);
-        out.push_back({h.loss[i], h.accuracy[i], h.val_loss[i], h.val_accuracy[i]});
-    }
-    return out;
-}
-
-/// "; 2.3 points below the published figure" when our accuracy is lower, else "".
-inline std::string shortfall(const ModelResult& r) {
-    if (!(r.accuracy < r.published)) return "";
-    char text[64];
-    std::snprintf(text, sizeof text, "; %.1f points below the published figure", 100.0 * (r.published - r.accuracy));
-    return text;
-}
-
 /// A face and its HOG picture side by side (the HOG image scaled so its maximum is white).
 inline feral::Image<std::uint8_t> face_and_hog(const feral::Image<std::uint8_t>& face, const feral::HogParams& params) {
     const auto hog_picture = feral::to_uint8_scaled(feral::hog_visualize(face, params).image);
@@ -187,7 +169,7 @@ inline Study run_study1(const Options& options) {
         ModelResult run;
         run.name = "CNN selection run (" + std::to_string(settings.selection_epochs) + " epochs)";
         run.fit_seconds = selection_seconds;
-        run.history = records(curves);
+        run.history = epoch_records(curves);
         run.train_accuracy = curves.accuracy.back();
         run.validation_accuracy = curves.val_accuracy.back();
         Stopwatch run_predict_clock;
@@ -214,12 +196,12 @@ inline Study run_study1(const Options& options) {
         const Labels predicted = cnn.predict(X_test);
         r.predict_seconds = predict_clock.seconds();
         score(r, test.labels, predicted, classes);
-        r.history = records(final_history);
+        r.history = epoch_records(final_history);
         r.train_accuracy = cnn.evaluate(X_train, train.labels).accuracy;
         r.validation_accuracy = curves.val_accuracy[static_cast<std::size_t>(lowest_loss)];
         r.note = "epoch count " + std::to_string(chosen_epochs) + " chosen by the lowest validation loss of the selection run "
                  "(published: 4 epochs); validation figure = that epoch of the selection run";
-        r.note += shortfall(r);
+        if (!options.synthetic()) explain_shortfall(r, "one seed");
         std::cout << "  " << r.name << ": accuracy " << percent(r.accuracy) << "\n";
         study.add(std::move(r));
         study.add(std::move(run));
@@ -238,7 +220,7 @@ inline Study run_study1(const Options& options) {
                                  H_train, train.labels, H_test, test.labels, classes, 0.398);
         r.train_accuracy = forest.score(H_train, train.labels);
         r.note = "gini, max depth 5, on HOG features (9 orientations, 8x8 cells, 2x2 blocks, L2-Hys)";
-        r.note += shortfall(r);
+        if (!options.synthetic()) explain_shortfall(r, "one seed");
         study.add(std::move(r));
         study.picture({.caption = "A test face and its HOG (9 orientations, 8x8 cells): each cell's strongest edge directions",
                        .svg = {},

@@ -154,17 +154,9 @@ inline Study run_study3(const Options& options) {
     score(r, y_test, predicted, classes);
     r.train_accuracy = model.evaluate(X_train, y_train).accuracy;
     r.validation_accuracy = model.evaluate(X_val, y_val).accuracy;
-    for (Index e = 0; e < history.epochs(); ++e) {
-        const auto i = static_cast<std::size_t>(e);
-        r.history.push_back({history.loss[i], history.accuracy[i], history.val_loss[i], history.val_accuracy[i]});
-    }
+    r.history = epoch_records(history);
     r.note = best.config.describe() + "; search " + seconds_text(search_seconds) + " (not in the fit time)";
-    if (full && r.accuracy < r.published) {
-        char gap[96];
-        std::snprintf(gap, sizeof gap, "; %.1f points below the published figure", 100.0 * (r.published - r.accuracy));
-        r.note += gap;
-        r.note += " (one seed; the search may pick another configuration than the study's)";
-    }
+    if (full) explain_shortfall(r, "one seed; the search may pick another configuration than the study's");
 
     std::vector<int> labels;
     for (Index k = 0; k < classes; ++k) labels.push_back(static_cast<int>(k));

@@ -87,10 +87,7 @@ inline Study run_study4(const Options& options) {
 
     // On FER2013 a model below its published figure says by how much, and what we know of why.
     auto explain_gap = [full](ModelResult& r, const std::string& why) {
-        if (!full || !(r.accuracy < r.published)) return;
-        char gap[64];
-        std::snprintf(gap, sizeof gap, "%.1f points below the published figure: ", 100.0 * (r.published - r.accuracy));
-        r.note += (r.note.empty() ? "" : "; ") + std::string(gap) + why;
+        if (full) explain_shortfall(r, why);
     };
 
     // ---- 4. the CNN, early-stopped on the validation loss ---------------------------
@@ -132,10 +129,7 @@ inline Study run_study4(const Options& options) {
         score(r, y_test, predicted, classes);
         r.train_accuracy = cnn.evaluate(X_train, y_train).accuracy;
         r.validation_accuracy = cnn.evaluate(X_val, y_val).accuracy;
-        for (Index e = 0; e < history.epochs(); ++e) {
-            const auto i = static_cast<std::size_t>(e);
-            r.history.push_back({history.loss[i], history.accuracy[i], history.val_loss[i], history.val_accuracy[i]});
-        }
+        r.history = epoch_records(history);
         // Keras's rule: the best weights come back only when early stopping fires; a run
         // that uses up its epochs keeps the last epoch's weights.
         r.note = "published 52-53%; " +

@@ -85,10 +85,7 @@ inline ModelResult network_result(const std::string& name, const feral::nn::Sequ
     score(r, in.y_test, predicted, classes);
     r.train_accuracy = model.evaluate(in.X_train, in.y_train).accuracy;
     r.validation_accuracy = model.evaluate(in.X_val, in.y_val).accuracy;
-    for (Index e = 0; e < history.epochs(); ++e) {
-        const auto i = static_cast<std::size_t>(e);
-        r.history.push_back({history.loss[i], history.accuracy[i], history.val_loss[i], history.val_accuracy[i]});
-    }
+    r.history = epoch_records(history);
     std::cout << "  " << name << ": test accuracy " << percent(r.accuracy) << " (fit " << seconds_text(fit_seconds)
               << ")\n";
     return r;
@@ -140,10 +137,7 @@ inline Study run_study5(const Options& options) {
 
     // On FER2013 a model below its published figure says by how much, and what we know of why.
     auto explain_gap = [full](ModelResult& r, const std::string& why) {
-        if (!full || !(r.accuracy < r.published)) return;
-        char gap[64];
-        std::snprintf(gap, sizeof gap, "%.1f points below the published figure: ", 100.0 * (r.published - r.accuracy));
-        r.note += (r.note.empty() ? "" : "; ") + std::string(gap) + why;
+        if (full) explain_shortfall(r, why);
     };
     const std::string our_epochs = "20 epochs is our choice (the study does not state its count), one seed";
 
