@@ -32,7 +32,7 @@
 // An existing model.feral is replaced only with --overwrite (checked before training).
 //
 // Modes: with --train/--test or --csv, as published. On the built-in synthetic faces (no
-// arguments: 200 training faces per class) every network trains for a few epochs only
+// arguments: 500 training faces per class) every network trains for a few epochs only
 // (--quick: fewer, on half the faces), so the networks stay near their first steps; the
 // study says so in its notes.
 #pragma once
@@ -106,8 +106,8 @@ inline Study run_study5(const Options& options) {
     }
 
     // ---- 1. data, and the 80/20 stratified train/validation split -------------------
-    // Synthetic mode: 200 training and 100 test faces per class (--quick: half that).
-    const Data data = load_data(options, {.train_per_class = 200, .test_per_class = 100});
+    // Synthetic mode: 500 training and 100 test faces per class (--quick: half that).
+    const Data data = load_data(options, {.train_per_class = 500, .test_per_class = 100});
     const Index classes = data.train.num_classes();
     const feral::ImageShape shape = data.train.shape;
     Study study(5, "Five models and an improved CNN (7 classes)", data.train.class_names);
@@ -121,10 +121,10 @@ inline Study run_study5(const Options& options) {
 
     // Epochs by mode: as published on real data; a few on the synthetic faces.
     const bool full = !options.synthetic();
-    const int mlp_epochs = full ? 20 : (options.quick ? 3 : 8);
-    const int cnn_epochs = full ? 20 : (options.quick ? 2 : 4);
-    const int lstm_epochs = full ? 20 : (options.quick ? 2 : 4);
-    const int improved_epochs = full ? 50 : (options.quick ? 2 : 4);
+    const int mlp_epochs = full ? 20 : (options.quick ? 3 : 10);
+    const int cnn_epochs = full ? 20 : (options.quick ? 2 : 6);
+    const int lstm_epochs = full ? 20 : (options.quick ? 2 : 6);
+    const int improved_epochs = full ? 50 : (options.quick ? 2 : 6);
     if (!full)
         study.note("Synthetic mode: the MLP trains " + std::to_string(mlp_epochs) + " epochs, the CNN and the LSTM " +
                    std::to_string(cnn_epochs) + ", the improved CNN " + std::to_string(improved_epochs) +
