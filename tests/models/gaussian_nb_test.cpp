@@ -1,12 +1,6 @@
 // GaussianNB against scikit-learn 1.2 (fixtures from
 // tools/fixtures/make_sklearn_fixtures_nb_pca_metrics.py), its error contract, and a
 // real-data check on a fixed FER2013 subset.
-// GCC 12 reports -Wuninitialized inside its own AVX-512 intrinsics (the self-initialised
-// `__Y = __Y` of _mm512_undefined_pd) when Eigen's double exp is inlined here (GCC bug
-// 105593, fixed in GCC 13): noise, not a finding; silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
 #include "feral/models/gaussian_nb.hpp"
 
 #include "feral/core/random.hpp"
