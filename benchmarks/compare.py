@@ -8,7 +8,10 @@ a file named "compare" there would shadow the C++20 standard header <compare>.)
 
 Each input holds one JSON object per line with at least "pipeline", "fit_seconds",
 "predict_seconds" and "accuracy" (lines that are not JSON objects are ignored, so captured
-logs work). Rows are matched by "pipeline"; for each one the table shows both accuracies
+logs work). A pipeline that appears several times (repeated runs appended to one file)
+counts by its median run: the run with the median fit + predict time (the lower middle one
+for an even count), and the table says how many runs there were. Rows are matched by
+"pipeline"; for each one the table shows both accuracies
 (and macro F1 where present), their difference in points, both fit + predict times and the
 speed-up (peer time / feral time, > 1 means feral is faster).
 
@@ -26,7 +29,7 @@ import sys
 
 
 def read_lines(path):
-    rows = {}
+    runs = {}
     try:
         with open(path) as f:
             for number, line in enumerate(f, 1):
@@ -39,9 +42,15 @@ def read_lines(path):
                     print(f"compare: {path}:{number}: not valid JSON ({e}); line ignored", file=sys.stderr)
                     continue
                 if "pipeline" in row:
-                    rows[row["pipeline"]] = row  # a repeated pipeline: the last run counts
+                    runs.setdefault(row["pipeline"], []).append(row)
     except OSError as e:
         sys.exit(f"compare: cannot read {path}: {e.strerror}")
+    rows = {}
+    for name, repeats in runs.items():  # insertion order: the file's pipeline order
+        ordered = sorted(repeats, key=total_seconds)
+        median = dict(ordered[(len(ordered) - 1) // 2])
+        median["runs"] = len(ordered)
+        rows[name] = median
     return rows
 
 
@@ -74,7 +83,7 @@ def main():
         sys.exit(f"compare: no pipeline appears in both {args.feral} and {args.peer}")
     peer_name = next(iter(theirs.values())).get("library", "peer")
 
-    header = ["pipeline", "n_train", "feral acc", f"{peer_name} acc", "diff (pts)", "feral F1", f"{peer_name} F1",
+    header = ["pipeline", "runs", "n_train", "feral acc", f"{peer_name} acc", "diff (pts)", "feral F1", f"{peer_name} F1",
               "feral s", f"{peer_name} s", "speed-up", "target"]
     table = []
     for name in names:
@@ -92,7 +101,7 @@ def main():
         if notes:
             verdict = "not comparable: " + "; ".join(notes)
         f1 = lambda r: f"{100.0 * float(r['macro_f1']):.1f}%" if "macro_f1" in r else "-"  # noqa: E731
-        table.append([name, str(a.get("n_train", "?")), f"{100.0 * float(a['accuracy']):.1f}%",
+        table.append([name, f"{a['runs']} / {b['runs']}", str(a.get("n_train", "?")), f"{100.0 * float(a['accuracy']):.1f}%",
                       f"{100.0 * float(b['accuracy']):.1f}%", f"{diff:+.1f}", f1(a), f1(b), f"{t_a:.2f}", f"{t_b:.2f}",
                       f"{speedup:.1f}x", f"{verdict} (>= {wanted:g}x)" if verdict in ("ok", "slower") else verdict])
     for name in ours:

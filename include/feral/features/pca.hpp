@@ -242,7 +242,7 @@ template <class T>
 PCA<T>& PCA<T>::fit(ConstMatrixRef<T> X) {
     constexpr const char* where = "PCA::fit";
     check_not_empty(X, where);
-    detail::check_finite_fast<T>(X, where);
+    check_finite(X, where);
     const Index n = X.rows(), d = X.cols(), m = std::min(n, d);
     if (n < 2) detail::fail(where, ": PCA needs at least 2 samples, got ", n);
     if (config_.n_components < 0 || config_.n_components > m)
@@ -345,7 +345,7 @@ Matrix<T> PCA<T>::transform(ConstMatrixRef<T> X) const {
     check_not_empty(X, where);
     if (X.cols() != n_features_in())
         detail::fail(where, ": X has ", X.cols(), " features, but the model was fitted with ", n_features_in());
-    detail::check_finite_fast<T>(X, where);
+    check_finite(X, where);
     const Index n = X.rows();
     Matrix<T> out(n, n_components());
     RowVector<T> inverse_scale = RowVector<T>::Ones(n_components());
@@ -374,7 +374,7 @@ Matrix<T> PCA<T>::inverse_transform(ConstMatrixRef<T> Z) const {
     check_not_empty(Z, where);
     if (Z.cols() != n_components())
         detail::fail(where, ": Z has ", Z.cols(), " columns, but the model has ", n_components(), " components");
-    detail::check_finite_fast<T>(Z, where);
+    check_finite(Z, where);
     Matrix<T> basis = components_;
     if (config_.whiten)
         for (Index c = 0; c < n_components(); ++c) basis.row(c) *= std::sqrt(explained_variance_[c]);

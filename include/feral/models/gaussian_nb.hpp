@@ -116,7 +116,7 @@ private:
         check_not_empty(X, where);
         if (X.cols() != n_features_)
             detail::fail(where, ": X has ", X.cols(), " features, but the model was fitted with ", n_features_);
-        detail::check_finite_fast<T>(X, where);
+        check_finite(X, where);
     }
 
     Config config_;
@@ -141,7 +141,7 @@ GaussianNB<T>& GaussianNB<T>::fit(ConstMatrixRef<T> X, ConstLabelsRef y) {
         detail::fail(where, ": var_smoothing must be a finite number >= 0, got ", config_.var_smoothing);
     check_not_empty(X, where);
     check_labels(X, y, where);
-    detail::check_finite_fast<T>(X, where);
+    check_finite(X, where);
     ClassLabels labels;
     labels.fit(y, where);
     const Index k = labels.size(), n = X.rows(), d = X.cols();
