@@ -377,7 +377,7 @@ private:
     /// forwards instead of jumping around it. Most of a forest's time is these gathers
     /// (the codes of all features, 66 MB for FER2013, do not fit in cache); in order,
     /// rows that share a cache line are read together and the hardware prefetcher keeps
-    /// up. rf_full on FER2013: 15.8 s -> see benchmarks/RESULTS.md.
+    /// up (rf_full on FER2013: 15.8 s -> 13.5 s; benchmarks/RESULTS.md).
     Index stable_partition(Index begin, Index end, const std::uint8_t* col, int bin) {
         right_rows_.clear();
         Index write = begin;
