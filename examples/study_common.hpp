@@ -109,7 +109,10 @@ struct ModelResult {
     double fit_seconds = NAN;
     double predict_seconds = NAN;
     double published = NAN;           ///< the paper's accuracy in [0, 1], NaN if none
-    std::string note;                 ///< e.g. why our figure differs
+    std::string note;                 ///< e.g. the settings used
+    /// What is known of why our figure may fall short of the published one; Study::add
+    /// appends it, with the size of the gap, when the study runs on real data.
+    std::string shortfall_reason;
     Matrix<Index> confusion;          ///< rows true, columns predicted
     std::vector<double> precision, recall, f1;  ///< per class
     std::vector<EpochRecord> history;
@@ -258,7 +261,13 @@ public:
     Study(int number, std::string title, std::vector<std::string> class_names)
         : number_(number), title_(std::move(title)), class_names_(std::move(class_names)) {}
 
-    void add(ModelResult r) { models_.push_back(std::move(r)); }
+    /// On real data (not the synthetic faces) our figures stand beside the published ones:
+    /// add() then explains every shortfall (see explain_shortfall).
+    void set_beside_published(bool on) { beside_published_ = on; }
+    void add(ModelResult r) {
+        if (beside_published_) explain_shortfall(r, r.shortfall_reason);
+        models_.push_back(std::move(r));
+    }
     void note(std::string text) { notes_.push_back(std::move(text)); }
     void picture(Picture p) { pictures_.push_back(std::move(p)); }
     /// Test images to show with each model's predictions in the report's sample grid.
@@ -406,6 +415,7 @@ public:
     }
 
 private:
+    bool beside_published_ = false;
     int number_;
     std::string title_;
     std::vector<std::string> class_names_;

@@ -111,7 +111,6 @@ struct Sets {
     Matrix<float> X_train, X_validation, X_test, X_official;
     Labels y_train, y_validation, y_test, y_official;
     Index classes = 0;
-    bool fer2013 = false;  ///< real data: our figures are set beside the published ones
 };
 
 /// Scores an already fitted model on the official test split: the same model, a second row.
@@ -136,7 +135,7 @@ ModelResult fit_classical(const std::string& name, const std::string& settings, 
     r.train_accuracy = feral::accuracy_score(sets.y_train, model.predict(sets.X_train));
     r.validation_accuracy = feral::accuracy_score(sets.y_validation, model.predict(sets.X_validation));
     r.note = settings;
-    if (sets.fer2013) explain_shortfall(r, "one seed");
+    r.shortfall_reason = "one seed";
     official.push_back(official_row(r, model, sets));
     return r;
 }
@@ -166,7 +165,7 @@ inline ModelResult fit_network(const std::string& name, feral::nn::Sequential<fl
     r.train_accuracy = model.evaluate(sets.X_train, sets.y_train).accuracy;
     r.validation_accuracy = history.val_accuracy.back();
     r.note = "Adam 1e-3, batch 32, " + std::to_string(epochs) + " epochs; validation curves recorded, not used to choose anything";
-    if (sets.fer2013) explain_shortfall(r, "one seed");
+    r.shortfall_reason = "one seed";
     std::cout << "  " << name << ": accuracy " << percent(r.accuracy) << "\n";
     official.push_back(official_row(r, model, sets));
     return r;
@@ -193,6 +192,7 @@ inline Study run_study2(const Options& options) {
               << ", official test " << data.test.size() << "\n";
 
     Study study(2, "Eight models on seven expressions (carved test and official test)", data.train.class_names);
+    study.set_beside_published(!options.synthetic());
     study.samples(parts.test);  // the sample grid shows the carved-test predictions
     study.note("Data: " + data.description + ". Validation (" + std::to_string(parts.validation.size()) + ") and test (" +
                std::to_string(parts.test.size()) + ") sets carved from the training set (stratified, " +
@@ -215,7 +215,6 @@ inline Study run_study2(const Options& options) {
     sets.y_test = parts.test.labels;
     sets.y_official = data.test.labels;
     sets.classes = train.num_classes();
-    sets.fer2013 = !options.synthetic();
     const int threads = options.threads;
     std::vector<ModelResult> official;  // the official-test rows, added after the carved ones
 
@@ -262,7 +261,7 @@ inline Study run_study2(const Options& options) {
         r.note = "k = " + std::to_string(k) + " chosen by 5-fold cross-validation (mean accuracy " +
                  percent(fitted.best_score()) + "); over-sampled copies of a face fall in different folds, which favours "
                  "small k";
-        if (sets.fer2013) explain_shortfall(r);
+        r.shortfall_reason.clear();  // the note says why
         official.back().note = "k = " + std::to_string(k);
         study.add(std::move(r));
     }

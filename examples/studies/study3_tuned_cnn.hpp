@@ -59,6 +59,7 @@ inline Study run_study3(const Options& options) {
     const Index classes = data.train.num_classes();
     const Shape shape{data.train.shape.channels, data.train.shape.height, data.train.shape.width};
     Study study(3, "Tuned deep CNN (random search, 7 classes)", data.train.class_names);
+    study.set_beside_published(!options.synthetic());
     study.note("Data: " + data.description + ".");
 
     // How much this run does, by mode.
@@ -156,7 +157,7 @@ inline Study run_study3(const Options& options) {
     r.validation_accuracy = model.evaluate(X_val, y_val).accuracy;
     r.history = epoch_records(history);
     r.note = best.config.describe() + "; search " + seconds_text(search_seconds) + " (not in the fit time)";
-    if (full) explain_shortfall(r, "one seed; the search may pick another configuration than the study's");
+    r.shortfall_reason = "one seed; the search may pick another configuration than the study's";
 
     std::vector<int> labels;
     for (Index k = 0; k < classes; ++k) labels.push_back(static_cast<int>(k));
