@@ -23,11 +23,6 @@
 // sgemm_peak_gflops is a 2048 x 2048 x 2048 float product on the layers' GEMM kernel
 // (detail/kernels/gemm.hpp), best of 3, measured in the same run with the same threads.
 //
-// GCC 12 reports -Wmaybe-uninitialized false positives inside its own AVX-512 intrinsics
-// when Eigen code is inlined here (GCC bug 105593, fixed in GCC 13); silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <feral/core/threads.hpp>
 #include <feral/data/folder_loader.hpp>
 #include <feral/data/resample.hpp>

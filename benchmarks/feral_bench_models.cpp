@@ -29,11 +29,6 @@
 // accuracy and macro_f1 are fractions in [0, 1] on the test folder. With a small --limit a
 // PCA keeps at most min(n_train, n_features) components (both programs do this).
 //
-// GCC 12 reports -Wmaybe-uninitialized false positives inside its own AVX-512 intrinsics
-// when Eigen code is inlined here (GCC bug 105593, fixed in GCC 13); silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <feral/core/threads.hpp>
 #include <feral/data/folder_loader.hpp>
 #include <feral/data/resample.hpp>

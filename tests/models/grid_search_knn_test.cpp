@@ -1,9 +1,4 @@
 // GridSearchCV over feral's KNeighborsClassifier, checked against scikit-learn 1.2.
-// GCC 12 reports -Wmaybe-uninitialized false positives inside its own AVX-512 intrinsics
-// when Eigen code is inlined (GCC bug 105593, fixed in GCC 13); silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <feral/models/grid_search.hpp>
 #include <feral/models/knn.hpp>
 

@@ -2,11 +2,6 @@
 // FER2013 subset reach scikit-learn's accuracy (tests/fixtures/models/
 // logreg_kmeans_knn_fer2013.txt, from tools/fixtures/make_sklearn_fixtures_linear.py,
 // which holds the subset definition and scikit-learn's figures, never pixels).
-// GCC 12 reports -Wmaybe-uninitialized false positives inside its own AVX-512 intrinsics
-// when Eigen code is inlined here (GCC bug 105593, fixed in GCC 13); silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "feral/data/image_io.hpp"
 #include "feral/models/kmeans.hpp"
 #include "feral/models/knn.hpp"

@@ -1,9 +1,4 @@
 // Tests for LogisticRegression (lbfgs and saga) against scikit-learn 1.2.
-// GCC 12 reports -Wmaybe-uninitialized false positives inside its own AVX-512 intrinsics
-// when Eigen code is inlined here (GCC bug 105593, fixed in GCC 13); silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include "feral/models/logistic_regression.hpp"
 
 #include "fixture_reader.hpp"

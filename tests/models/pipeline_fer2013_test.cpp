@@ -1,9 +1,4 @@
 // Grid search over a scaler -> PCA -> k-NN pipeline on real FER2013 faces.
-// GCC 12 reports -Wmaybe-uninitialized false positives inside its own AVX-512 intrinsics
-// when Eigen code is inlined (GCC bug 105593, fixed in GCC 13); silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <feral/data/folder_loader.hpp>
 #include <feral/data/resample.hpp>
 #include <feral/data/transforms.hpp>

@@ -1,9 +1,4 @@
 // Pipelines, cross-validation and grid search over feral's real estimators.
-// GCC 12 reports -Wmaybe-uninitialized false positives inside its own AVX-512 intrinsics
-// when Eigen code is inlined (GCC bug 105593, fixed in GCC 13); silenced for this file.
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#endif
 #include <feral/core/random.hpp>
 #include <feral/features/pca.hpp>
 #include <feral/features/standard_scaler.hpp>

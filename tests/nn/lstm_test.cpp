@@ -1,6 +1,3 @@
-#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ < 13
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC bug 105593 in its AVX-512 headers
-#endif
 #include <feral/nn/lstm.hpp>
 
 #include <catch2/catch.hpp>
