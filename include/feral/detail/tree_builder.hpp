@@ -454,18 +454,25 @@ private:
         return best;
     }
 
-    /// Histogram pass over the node for feature f; returns true when f is constant there.
-    bool scan_histogram(Split& best, std::int32_t f, Index begin, Index end, double total) {
+    /// Feature f's codes of the node's samples samples_[begin, end), in sample order (in
+    /// node_codes_). Gathered in a loop of independent loads of its own: most of them miss
+    /// the cache, and without the scans' store-to-load chains in the way the CPU keeps many
+    /// in flight.
+    const std::uint8_t* gather_codes(std::int32_t f, Index begin, Index end) {
         const std::uint8_t* col = data_.column(f);
         const std::int32_t* rows = samples_.data() + begin;
-        // Gather first, in a loop of independent loads: most of them miss the cache, and
-        // without the histogram's store-to-load chain in the way the CPU keeps many in flight.
+        node_codes_.resize(static_cast<std::size_t>(end - begin));
+        for (Index s = 0; s < end - begin; ++s) node_codes_[static_cast<std::size_t>(s)] = col[rows[s]];
+        return node_codes_.data();
+    }
+
+    /// Histogram pass over the node for feature f; returns true when f is constant there.
+    bool scan_histogram(Split& best, std::int32_t f, Index begin, Index end, double total) {
+        const std::uint8_t* codes = gather_codes(f, begin, end);
         const Index n = end - begin;
-        node_codes_.resize(static_cast<std::size_t>(n));
-        for (Index s = 0; s < n; ++s) node_codes_[static_cast<std::size_t>(s)] = col[rows[s]];
         int lo = kMaxBins, hi = -1;
         for (Index s = 0; s < n; ++s) {
-            const int c = node_codes_[static_cast<std::size_t>(s)];
+            const int c = codes[s];
             ++counts_[static_cast<std::size_t>(c)];
             hist_[static_cast<std::size_t>(c * k_ + node_y_[static_cast<std::size_t>(s)])] += node_w_[static_cast<std::size_t>(s)];
             lo = std::min(lo, c);
@@ -497,18 +504,15 @@ private:
 
     /// Same as scan_histogram for a small node: sort its (code, row) pairs instead.
     bool scan_sorted(Split& best, std::int32_t f, Index begin, Index end, double total) {
-        const std::uint8_t* col = data_.column(f);
-        const Index n_node = end - begin;
-        pairs_.resize(static_cast<std::size_t>(n_node));
-        const std::int32_t* rows = samples_.data() + begin;
-        for (Index s = 0; s < n_node; ++s) pairs_[static_cast<std::size_t>(s)] = col[rows[s]];  // independent loads, as above
-        for (Index s = 0; s < n_node; ++s)
-            pairs_[static_cast<std::size_t>(s)] = (pairs_[static_cast<std::size_t>(s)] << 24) | static_cast<std::uint32_t>(s);
+        const std::uint8_t* codes = gather_codes(f, begin, end);
+        const Index n = end - begin;
+        pairs_.resize(static_cast<std::size_t>(n));
+        for (Index s = 0; s < n; ++s)
+            pairs_[static_cast<std::size_t>(s)] = (static_cast<std::uint32_t>(codes[s]) << 24) | static_cast<std::uint32_t>(s);
         std::sort(pairs_.begin(), pairs_.end());
         if ((pairs_.front() >> 24) == (pairs_.back() >> 24)) return true;
         std::fill(left_.begin(), left_.end(), 0.0);
         double w_left = 0.0;
-        const Index n = end - begin;
         for (Index i = 0; i < n; ++i) {
             const std::size_t s = pairs_[static_cast<std::size_t>(i)] & 0xFFFFFFu;
             const double wi = node_w_[s];
