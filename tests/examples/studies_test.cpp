@@ -91,6 +91,39 @@ TEST_CASE("Study 3 (tuned deep CNN) runs on synthetic faces", "[examples][study3
     CHECK(any_network(s));
 }
 
+TEST_CASE("Study 3 with --skip-search trains the study's published configuration", "[examples][study3]") {
+    study::Options o = quick_options();
+    o.skip_search = true;
+    const auto s = study::run_study3(o);
+    check_study(s, 3);
+    REQUIRE(s.models().size() == 1);
+    const auto& m = s.models().front();
+    CHECK(m.name == "Published best CNN (no search)");
+    // The published best: blocks 32, 128, 128, 32 of two convolutions, one dense layer of 64.
+    CHECK_THAT(m.note, Catch::Contains("conv 32 128 128 32 (x2 per block) k3") && Catch::Contains("dense 64 bn"));
+    CHECK(m.history.size() == 5);  // --quick's final epochs, no trial epochs
+}
+
+TEST_CASE("A shortfall note says by how much, with a second decimal for tiny gaps", "[examples][shortfall]") {
+    auto result = [](double accuracy, double published) {
+        study::ModelResult r;
+        r.accuracy = accuracy;
+        r.published = published;
+        r.confusion = feral::Matrix<feral::Index>::Constant(7, 7, 50);  // 2,450 test images
+        return r;
+    };
+    auto tiny = result(0.4115, 0.412);
+    study::explain_shortfall(tiny, "one seed");
+    CHECK_THAT(tiny.note, Catch::Contains("0.05 points below") && Catch::Contains("within two standard errors") &&
+                              Catch::EndsWith(": one seed"));
+    auto large = result(0.469, 0.525);
+    study::explain_shortfall(large);
+    CHECK(large.note == "5.6 points below the published figure");
+    auto above = result(0.55, 0.525);
+    study::explain_shortfall(above, "never shown");
+    CHECK(above.note.empty());
+}
+
 TEST_CASE("Study 4 (CNN against baselines) runs on synthetic faces", "[examples][study4]") {
     const auto s = study::run_study4(quick_options());
     check_study(s, 4);

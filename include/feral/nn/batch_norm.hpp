@@ -30,6 +30,7 @@
 #include "feral/nn/relu.hpp"
 
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,9 @@ public:
 
     [[nodiscard]] std::string type() const override { return "BatchNorm"; }
     [[nodiscard]] std::string describe() const override {
-        return "momentum " + std::to_string(config_.momentum) + ", epsilon " + std::to_string(config_.epsilon);
+        std::ostringstream out;  // shortest form: "momentum 0.99, epsilon 0.001"
+        out << "momentum " << config_.momentum << ", epsilon " << config_.epsilon;
+        return out.str();
     }
     [[nodiscard]] const Config& config() const { return config_; }
 

@@ -20,6 +20,7 @@
 #include "feral/nn/relu.hpp"
 
 #include <cmath>
+#include <sstream>
 #include <string>
 
 namespace feral::nn {
@@ -35,7 +36,11 @@ public:
     explicit Dropout(Config config) : config_(config) {}
 
     [[nodiscard]] std::string type() const override { return "Dropout"; }
-    [[nodiscard]] std::string describe() const override { return "rate " + std::to_string(config_.rate); }
+    [[nodiscard]] std::string describe() const override {
+        std::ostringstream out;  // shortest form: "rate 0.2"
+        out << "rate " << config_.rate;
+        return out.str();
+    }
     [[nodiscard]] const Config& config() const { return config_; }
 
     Shape build(const Shape& input, Random& rng) override {
