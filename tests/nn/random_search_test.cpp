@@ -98,7 +98,7 @@ TEST_CASE("Random search rejects spaces that cannot be built", "[nn][random_sear
 TEST_CASE("make_cnn builds blocks of several convolutions with block dropout and batch-normalised dense layers",
           "[nn][random_search]") {
     // The published best of the tuned-CNN study, as a CnnConfig, is the "deep" architecture.
-    const CnnConfig c = architectures::deep_config();
+    CnnConfig c = architectures::deep_config();
     auto built = architectures::make_cnn<float>(c, 7);
     auto deep = architectures::make<float>("deep");
     REQUIRE(built.size() == deep.model.size());
