@@ -123,8 +123,7 @@ int main(int argc, char** argv) {
             study::Stopwatch clock;
             study::Study result = kStudies[static_cast<std::size_t>(number - 1)].run(one);
             const double seconds = clock.seconds();
-            std::cout << "\n== Study " << number << ": " << result.title() << " ==\n" << result.table();
-            for (const auto& n : result.notes()) std::cout << "note: " << n << "\n";
+            std::cout << result.summary();
             if (!one.report_dir.empty()) result.write_report(one.report_dir, overwrite);
             done.push_back({std::move(result), seconds});
         } catch (const std::exception& e) {

@@ -27,6 +27,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -283,21 +284,33 @@ public:
     [[nodiscard]] const std::vector<ModelResult>& models() const { return models_; }
     [[nodiscard]] const std::vector<std::string>& notes() const { return notes_; }
 
-    /// The results table as text.
+    /// The results table as text; the model column is as wide as the longest name.
     [[nodiscard]] std::string table() const {
+        int name_width = 34;
+        for (const auto& m : models_) name_width = std::max(name_width, static_cast<int>(m.name.size()));
         std::string out;
-        char line[256];
-        std::snprintf(line, sizeof line, "%-34s %9s %9s %9s %9s %9s %10s %10s\n", "model", "train", "valid", "test",
-                      "published", "macro F1", "fit", "predict");
+        char line[512];
+        std::snprintf(line, sizeof line, "%-*s %9s %9s %9s %9s %9s %10s %10s\n", name_width, "model", "train", "valid",
+                      "test", "published", "macro F1", "fit", "predict");
         out += line;
         for (const auto& m : models_) {
-            std::snprintf(line, sizeof line, "%-34s %9s %9s %9s %9s %9s %10s %10s\n", m.name.c_str(),
+            std::snprintf(line, sizeof line, "%-*s %9s %9s %9s %9s %9s %10s %10s\n", name_width, m.name.c_str(),
                           percent(m.train_accuracy).c_str(), percent(m.validation_accuracy).c_str(),
                           percent(m.accuracy).c_str(), percent(m.published).c_str(),
                           std::isfinite(m.macro_f1) ? (std::to_string(m.macro_f1).substr(0, 5)).c_str() : "-",
                           seconds_text(m.fit_seconds).c_str(), seconds_text(m.predict_seconds).c_str());
             out += line;
         }
+        return out;
+    }
+
+    /// What a run prints at its end: the heading, the table, each model's note (where it is
+    /// below its published figure, by how much and why) and the study's notes.
+    [[nodiscard]] std::string summary() const {
+        std::string out = "\n== Study " + std::to_string(number_) + ": " + title_ + " ==\n" + table();
+        for (const auto& m : models_)
+            if (!m.note.empty()) out += m.name + ": " + m.note + "\n";
+        for (const auto& n : notes_) out += "note: " + n + "\n";
         return out;
     }
 
@@ -402,10 +415,7 @@ public:
 
     /// Prints the table and notes, and writes --json / --report as asked.
     void finish(const Options& o) const {
-        std::cout << "\n== Study " << number_ << ": " << title_ << " ==\n" << table();
-        for (const auto& m : models_)
-            if (!m.note.empty()) std::cout << m.name << ": " << m.note << "\n";
-        for (const auto& n : notes_) std::cout << "note: " << n << "\n";
+        std::cout << summary();
         const auto overwrite = o.overwrite ? feral::Overwrite::yes : feral::Overwrite::no;
         if (!o.json_path.empty()) write_json_file(o.json_path, to_json(), overwrite);
         if (!o.report_dir.empty()) write_report(o.report_dir, overwrite);

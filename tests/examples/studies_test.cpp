@@ -124,6 +124,36 @@ TEST_CASE("A shortfall note says by how much, with a second decimal for tiny gap
     CHECK(above.note.empty());
 }
 
+TEST_CASE("A study's printed summary carries each shortfall and keeps long names in their column",
+          "[examples][shortfall]") {
+    study::Study s(4, "Summary check", {"a", "b"});
+    s.set_beside_published(true);
+    study::ModelResult short_of_it;
+    short_of_it.name = "CNN without class weights (an unusually long model name)";
+    short_of_it.accuracy = 0.469;
+    short_of_it.published = 0.525;
+    short_of_it.confusion = feral::Matrix<feral::Index>::Constant(2, 2, 500);
+    short_of_it.shortfall_reason = "the weights cost 3 points";
+    s.add(short_of_it);
+    study::ModelResult plain;
+    plain.name = "GNB";
+    s.add(plain);
+    s.note("a study note");
+
+    const std::string text = s.summary();
+    CHECK_THAT(text, Catch::Contains(short_of_it.name + ": 5.6 points below the published figure: the weights cost 3 points"));
+    CHECK_THAT(text, Catch::Contains("note: a study note"));
+    // Every row of the table puts its columns at the same place, however long a name is.
+    std::istringstream table(s.table());
+    std::string header, first, second;
+    std::getline(table, header);
+    std::getline(table, first);
+    std::getline(table, second);
+    CHECK(first.size() == header.size());
+    CHECK(second.size() == header.size());
+    CHECK(header.find("train") > short_of_it.name.size());
+}
+
 TEST_CASE("Study 4 (CNN against baselines) runs on synthetic faces", "[examples][study4]") {
     const auto s = study::run_study4(quick_options());
     check_study(s, 4);
