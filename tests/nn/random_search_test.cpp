@@ -107,6 +107,25 @@ TEST_CASE("make_cnn builds blocks of several convolutions with block dropout and
         CHECK(built.layer(i).type() == deep.model.layer(i).type());
         CHECK(built.layer(i).describe() == deep.model.layer(i).describe());
     }
+    // The published layout, written out here rather than taken from either builder:
+    // 4 x [Conv, BN, Conv, BN, MaxPool, Dropout 0.2] of 32, 128, 128, 32 filters, then
+    // Flatten, Dense(64), BN, Dropout 0.5, Dense(7); Adam 5e-4, batch 256.
+    std::vector<std::string> expected;
+    for (int block = 0; block < 4; ++block)
+        for (const char* t : {"Conv2D", "BatchNorm", "Conv2D", "BatchNorm", "MaxPool2D", "Dropout"}) expected.push_back(t);
+    for (const char* t : {"Flatten", "Dense", "BatchNorm", "Dropout", "Dense"}) expected.push_back(t);
+    REQUIRE(deep.model.size() == expected.size());
+    std::vector<Index> conv_filters;
+    for (std::size_t i = 0; i < expected.size(); ++i) {
+        INFO("layer " << i);
+        CHECK(deep.model.layer(i).type() == expected[i]);
+        if (const auto* conv = dynamic_cast<const Conv2D<float>*>(&deep.model.layer(i)))
+            conv_filters.push_back(conv->config().filters);
+    }
+    CHECK(conv_filters == std::vector<Index>{32, 32, 128, 128, 128, 128, 32, 32});
+    CHECK(deep.batch_size == 256);
+    CHECK(deep.learning_rate == 5e-4);
+
     CHECK(built.build({1, 48, 48}, 0) == Shape{7, 1, 1});
     deep.model.build({1, 48, 48}, 0);
     CHECK(built.parameter_count() == deep.model.parameter_count());

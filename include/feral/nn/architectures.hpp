@@ -187,21 +187,11 @@ Architecture<T> make(const std::string& name, Index classes = 7) {
         dense(m, classes, false);
         a.batch_size = 64;
     } else if (name == "deep") {
-        for (Index f : {32, 128, 128, 32}) {
-            conv_relu(m, f, 3, Padding::same);
-            m.template add<BatchNorm>();
-            conv_relu(m, f, 3, Padding::same);
-            m.template add<BatchNorm>();
-            max_pool(m);
-            dropout(m, 0.2);
-        }
-        m.template add<Flatten>();
-        dense(m, 64, true);
-        m.template add<BatchNorm>();
-        dropout(m, 0.5);
-        dense(m, classes, false);
-        a.batch_size = 256;
-        a.learning_rate = 5e-4;
+        // The parametric CNN holds this one network: deep_config() is its only definition.
+        const CnnConfig c = deep_config();
+        m = make_cnn<T>(c, classes);
+        a.batch_size = c.batch_size;
+        a.learning_rate = c.learning_rate;
     } else if (name == "wide") {
         for (Index f : {32, 64, 128, 256}) {
             conv_relu(m, f, 3, Padding::same);
