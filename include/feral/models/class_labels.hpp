@@ -59,6 +59,20 @@ public:
     /// Dense index -> original label.
     [[nodiscard]] int decode(Index k) const { return classes_[static_cast<std::size_t>(k)]; }
 
+    /// The label of each row's largest score (one column per class, in classes() order).
+    /// Ties go to the first column, the smallest label, as numpy.argmax.
+    template <class Derived>
+    [[nodiscard]] Labels decode_argmax(const Eigen::MatrixBase<Derived>& scores) const {
+        Labels out(scores.rows());
+        for (Index i = 0; i < scores.rows(); ++i) {
+            Index best = 0;
+            for (Index k = 1; k < scores.cols(); ++k)
+                if (scores(i, k) > scores(i, best)) best = k;
+            out[i] = decode(best);
+        }
+        return out;
+    }
+
     [[nodiscard]] std::string list() const {
         std::string s;
         for (std::size_t k = 0; k < classes_.size(); ++k) s += (k ? ", " : "") + std::to_string(classes_[k]);

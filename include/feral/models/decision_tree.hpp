@@ -103,16 +103,7 @@ public:
 
     /// Predicted labels (the class with the largest weighted count in the leaf; the
     /// smallest label on ties).
-    [[nodiscard]] Labels predict(ConstMatrixRef<T> X) const {
-        const Matrix<T> proba = predict_proba(X);
-        Labels out(X.rows());
-        for (Index i = 0; i < X.rows(); ++i) {
-            Index best = 0;
-            proba.row(i).maxCoeff(&best);
-            out[i] = classes_.decode(best);
-        }
-        return out;
-    }
+    [[nodiscard]] Labels predict(ConstMatrixRef<T> X) const { return classes_.decode_argmax(predict_proba(X)); }
 
     /// Class fractions of the leaf each sample reaches; columns follow classes().
     [[nodiscard]] Matrix<T> predict_proba(ConstMatrixRef<T> X) const {

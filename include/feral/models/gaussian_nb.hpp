@@ -261,14 +261,7 @@ Matrix<T> GaussianNB<T>::predict_proba(ConstMatrixRef<T> X) const {
 template <class T>
 Labels GaussianNB<T>::predict(ConstMatrixRef<T> X) const {
     check_fitted(is_fitted(), "GaussianNB");
-    const Matrix<T> jll = predict_joint_log_proba(X);
-    Labels out(jll.rows());
-    for (Index i = 0; i < jll.rows(); ++i) {
-        Index best = 0;
-        jll.row(i).maxCoeff(&best);  // first maximum on ties, as numpy.argmax
-        out[i] = labels_.decode(best);
-    }
-    return out;
+    return labels_.decode_argmax(predict_joint_log_proba(X));
 }
 
 template <class T>

@@ -110,15 +110,7 @@ public:
     [[nodiscard]] Labels predict(ConstMatrixRef<T> X) const {
         check_fitted(is_fitted(), "KNeighborsClassifier");
         check_predict_input(X, train_.cols(), "KNeighborsClassifier::predict");
-        const Matrix<double> total = votes(search(X, config_.n_neighbors));
-        Labels out(X.rows());
-        for (Index i = 0; i < X.rows(); ++i) {
-            Index best = 0;
-            for (Index c = 1; c < total.cols(); ++c)
-                if (total(i, c) > total(i, best)) best = c;  // first maximum: lowest label wins ties
-            out[i] = classes_.decode(best);
-        }
-        return out;
+        return classes_.decode_argmax(votes(search(X, config_.n_neighbors)));  // ties: the lowest label
     }
 
     /// Mean accuracy in [0, 1].

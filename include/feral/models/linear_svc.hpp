@@ -129,16 +129,9 @@ public:
 
     [[nodiscard]] Labels predict(ConstMatrixRef<T> X) const {
         const Matrix<double> dec = decision_function(X);
-        Labels out(X.rows());
-        for (Index i = 0; i < X.rows(); ++i) {
-            if (dec.cols() == 1) {
-                out[i] = classes_.decode(dec(i, 0) > 0 ? 1 : 0);
-            } else {
-                Index best = 0;
-                dec.row(i).maxCoeff(&best);
-                out[i] = classes_.decode(best);
-            }
-        }
+        if (dec.cols() > 1) return classes_.decode_argmax(dec);
+        Labels out(X.rows());  // two classes: one decision column, positive means the second class
+        for (Index i = 0; i < X.rows(); ++i) out[i] = classes_.decode(dec(i, 0) > 0 ? 1 : 0);
         return out;
     }
 

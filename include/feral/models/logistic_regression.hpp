@@ -140,17 +140,9 @@ public:
         check_fitted(is_fitted(), "LogisticRegression");
         check_predict_input(X, coef_.cols(), "LogisticRegression::predict");
         const Matrix<T> Z = decisions(X);
-        Labels out(X.rows());
-        for (Index i = 0; i < X.rows(); ++i) {
-            Index best = 0;
-            if (Z.cols() == 1) {
-                best = Z(i, 0) > T(0) ? 1 : 0;
-            } else {
-                for (Index k = 1; k < Z.cols(); ++k)
-                    if (Z(i, k) > Z(i, best)) best = k;
-            }
-            out[i] = classes_.decode(best);
-        }
+        if (Z.cols() > 1) return classes_.decode_argmax(Z);
+        Labels out(X.rows());  // two classes: one decision column, positive means the second class
+        for (Index i = 0; i < X.rows(); ++i) out[i] = classes_.decode(Z(i, 0) > T(0) ? 1 : 0);
         return out;
     }
 

@@ -150,16 +150,7 @@ public:
     }
 
     /// The class with the largest mean probability (smallest label on ties).
-    [[nodiscard]] Labels predict(ConstMatrixRef<T> X) const {
-        const Matrix<T> proba = predict_proba(X);
-        Labels out(X.rows());
-        for (Index i = 0; i < X.rows(); ++i) {
-            Index best = 0;
-            proba.row(i).maxCoeff(&best);
-            out[i] = classes_.decode(best);
-        }
-        return out;
-    }
+    [[nodiscard]] Labels predict(ConstMatrixRef<T> X) const { return classes_.decode_argmax(predict_proba(X)); }
 
     /// Mean over trees of the class fractions in the leaf each sample reaches.
     [[nodiscard]] Matrix<T> predict_proba(ConstMatrixRef<T> X) const {
