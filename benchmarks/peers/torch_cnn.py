@@ -5,6 +5,14 @@ sizes, optimiser settings and thread count, printing the same JSON lines.
     /usr/bin/python3 benchmarks/peers/torch_cnn.py --arch small \
         --train /work/shared/fer2013/train --test /work/shared/fer2013/test \
         [--epochs E] [--limit N] [--threads T] [--seed S]
+        [--validation F] [--class-weight balanced] [--patience P]
+
+Study 4's recipe (--arch study4 --validation 0.1 --class-weight balanced --patience 3
+--epochs 50) carves a stratified validation set from the training images, weights the loss
+by 'balanced' class weights (Keras's class_weight: sum w_i l_i / batch size), and stops
+when the validation loss has not improved for P epochs, restoring the best epoch's weights
+(Keras's rule: only when stopping fires). The carve is this script's own (numpy, seeded),
+not feral's, so compare the two over several seeds.
 
 Matching feral (include/feral/nn/architectures.hpp):
   * data: FER2013 class order (angry, disgust, fear, happy, sad, surprise, neutral), files
@@ -73,6 +81,10 @@ def build(arch, classes):
         layers = conv_relu(1, 32, False) + [nn.MaxPool2d(2)] + conv_relu(32, 64, False) + [nn.MaxPool2d(2)]
         layers += [nn.Flatten(), nn.Linear(64 * 10 * 10, classes)]
         return nn.Sequential(*layers), 32, 1e-3, False
+    if arch == "study4":
+        layers = conv_relu(1, 64, True) + [nn.MaxPool2d(2), nn.Dropout(0.2)] + conv_relu(64, 64, True) + [nn.MaxPool2d(2)]
+        layers += [nn.Flatten(), nn.Linear(64 * 12 * 12, 128), nn.ReLU(), nn.Linear(128, classes)]
+        return nn.Sequential(*layers), 100, 1e-3, False
     if arch == "mid":
         cin = 1
         for f in (32, 64, 128):
@@ -170,6 +182,31 @@ def keras_augment(batch, rng):
     return out
 
 
+def stratified_carve(labels, fraction, seed):
+    """(train indices, validation indices): round(fraction * n_c) of each class, at random."""
+    rng = np.random.default_rng(seed)
+    labels = labels.numpy()
+    train, validation = [], []
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        cut = int(round(fraction * len(members)))
+        validation.extend(members[:cut])
+        train.extend(members[cut:])
+    return torch.tensor(sorted(train)), torch.tensor(sorted(validation))
+
+
+def evaluate(model, x, y, batch=256):
+    """(mean unweighted cross-entropy, accuracy) in evaluation mode."""
+    model.eval()
+    loss, hits = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, x.shape[0], batch):
+            logits = model(x[i:i + batch])
+            loss += nn.functional.cross_entropy(logits, y[i:i + batch], reduction="sum").item()
+            hits += (logits.argmax(1) == y[i:i + batch]).sum().item()
+    return loss / x.shape[0], hits / x.shape[0]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--arch", default="small")
@@ -179,7 +216,12 @@ def main():
     parser.add_argument("--limit", type=int, default=0)
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--validation", type=float, default=0.0, help="stratified share of train held out")
+    parser.add_argument("--class-weight", choices=["none", "balanced"], default="none")
+    parser.add_argument("--patience", type=int, default=0, help="early stopping on val loss (needs --validation)")
     args = parser.parse_args()
+    if args.patience > 0 and args.validation <= 0:
+        raise SystemExit("--patience needs --validation")
 
     threads = args.threads if args.threads > 0 else int(os.environ.get("FERAL_NUM_THREADS", os.cpu_count()))
     torch.set_num_threads(threads)
@@ -187,13 +229,24 @@ def main():
     rng = np.random.default_rng(args.seed)
     x_train, y_train = load_folder(args.train, args.limit)
     x_test, y_test = load_folder(args.test, args.limit)
+    x_val = y_val = None
+    if args.validation > 0:
+        keep, held = stratified_carve(y_train, args.validation, args.seed)
+        x_val, y_val = x_train[held], y_train[held]
+        x_train, y_train = x_train[keep], y_train[keep]
+    counts = torch.bincount(y_train, minlength=len(CLASSES)).double()
+    if args.class_weight == "balanced":  # scikit-learn's compute_class_weight('balanced')
+        class_weight = (y_train.shape[0] / (len(CLASSES) * counts.clamp(min=1))).float()
+    else:
+        class_weight = torch.ones(len(CLASSES))
     model, batch_size, lr, augment = build(args.arch, len(CLASSES))
     keras_init(model)
     flops_per_image = 6.0 * training_macs(model, tuple(x_train.shape[1:]))
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
+    per_sample_loss = nn.CrossEntropyLoss(reduction="none")
+    best_loss, best_epoch, best_state, waited, stopped_epoch = math.inf, -1, None, 0, -1
     n = x_train.shape[0]
-    total_seconds, ips_sum, test_accuracy = 0.0, 0.0, 0.0
+    total_seconds, ips_sum, test_accuracy, epochs_run = 0.0, 0.0, 0.0, 0
     for epoch in range(args.epochs):
         model.train()
         start = time.perf_counter()
@@ -206,29 +259,42 @@ def main():
                 xb = torch.from_numpy(keras_augment(xb.numpy(), rng))
             optimizer.zero_grad()
             logits = model(xb)
-            loss = loss_fn(logits, yb)
+            loss = (class_weight[yb] * per_sample_loss(logits, yb)).mean()
             loss.backward()
             optimizer.step()
             loss_sum += loss.item() * len(idx)
             correct += (logits.argmax(1) == yb).sum().item()
         seconds = time.perf_counter() - start
-        model.eval()
-        with torch.no_grad():
-            hits = sum((model(x_test[i:i + 256]).argmax(1) == y_test[i:i + 256]).sum().item()
-                       for i in range(0, x_test.shape[0], 256))
-        test_accuracy = hits / x_test.shape[0]
+        _, test_accuracy = evaluate(model, x_test, y_test)
         ips = n / seconds
         total_seconds += seconds
         ips_sum += ips
-        print(json.dumps({"library": "torch", "arch": args.arch, "epoch": epoch + 1, "seconds": seconds,
-                          "images_per_second": ips, "train_loss": loss_sum / n, "train_accuracy": correct / n,
-                          "test_accuracy": test_accuracy, "gflops_per_second": flops_per_image * ips / 1e9}),
-              flush=True)
-    mean_ips = ips_sum / max(args.epochs, 1)
-    print(json.dumps({"library": "torch", "arch": args.arch, "summary": True, "epochs": args.epochs, "threads": threads,
+        record = {"library": "torch", "arch": args.arch, "epoch": epoch + 1, "seconds": seconds,
+                  "images_per_second": ips, "train_loss": loss_sum / n, "train_accuracy": correct / n,
+                  "test_accuracy": test_accuracy, "gflops_per_second": flops_per_image * ips / 1e9}
+        epochs_run = epoch + 1
+        if x_val is not None:
+            record["val_loss"], record["val_accuracy"] = evaluate(model, x_val, y_val)
+        print(json.dumps(record), flush=True)
+        if args.patience > 0:  # Keras EarlyStopping(monitor='val_loss', restore_best_weights=True)
+            if record["val_loss"] < best_loss:
+                best_loss, best_epoch, waited = record["val_loss"], epoch, 0
+                best_state = {k: v.clone() for k, v in model.state_dict().items()}
+            else:
+                waited += 1
+                if waited >= args.patience:
+                    stopped_epoch = epoch
+                    model.load_state_dict(best_state)
+                    _, test_accuracy = evaluate(model, x_test, y_test)
+                    break
+    mean_ips = ips_sum / max(epochs_run, 1)
+    print(json.dumps({"library": "torch", "arch": args.arch, "summary": True, "epochs": epochs_run, "threads": threads,
                       "n_train": n, "n_test": int(x_test.shape[0]), "batch_size": batch_size, "seconds": total_seconds,
                       "images_per_second": mean_ips, "test_accuracy": test_accuracy,
-                      "gflops_per_second": flops_per_image * mean_ips / 1e9}), flush=True)
+                      "gflops_per_second": flops_per_image * mean_ips / 1e9,
+                      "n_validation": 0 if x_val is None else int(x_val.shape[0]), "class_weight": args.class_weight,
+                      "best_epoch": best_epoch + 1 if args.patience > 0 else None,
+                      "stopped_epoch": stopped_epoch + 1 if stopped_epoch >= 0 else None}), flush=True)
 
 
 if __name__ == "__main__":
