@@ -7,6 +7,14 @@
 #include <optional>
 #include <string>
 
+// Checks that expr throws Type and that the message contains text (the value, file or
+// row the message must name). Expands where Catch is included.
+#define CHECK_THROWS_FERAL(expr, Type, text)                       \
+    do {                                                           \
+        CHECK_THROWS_AS(expr, Type);                               \
+        CHECK_THROWS_WITH(expr, Catch::Matchers::Contains(text)); \
+    } while (false)
+
 namespace feral::test {
 
 /// Root of the real FER2013 data (folder layout), from FERAL_FER2013. When unset,

@@ -11,12 +11,6 @@
 #include <limits>
 #include <set>
 
-#define CHECK_THROWS_FERAL(expr, Type, text)                       \
-    do {                                                           \
-        CHECK_THROWS_AS(expr, Type);                               \
-        CHECK_THROWS_WITH(expr, Catch::Matchers::Contains(text)); \
-    } while (false)
-
 namespace {
 
 using feral::Index;

@@ -8,12 +8,6 @@
 
 #include <limits>
 
-#define CHECK_THROWS_FERAL(expr, Type, text)                       \
-    do {                                                           \
-        CHECK_THROWS_AS(expr, Type);                               \
-        CHECK_THROWS_WITH(expr, Catch::Matchers::Contains(text)); \
-    } while (false)
-
 namespace {
 
 using feral::Index;
