@@ -2,11 +2,11 @@
 // FER2013 subset reach scikit-learn's accuracy (tests/fixtures/models/
 // logreg_kmeans_knn_fer2013.txt, from tools/fixtures/make_sklearn_fixtures_linear.py,
 // which holds the subset definition and scikit-learn's figures, never pixels).
-#include "feral/data/image_io.hpp"
 #include "feral/models/kmeans.hpp"
 #include "feral/models/knn.hpp"
 #include "feral/models/logistic_regression.hpp"
 
+#include "fer2013_subset.hpp"
 #include "fixture_reader.hpp"
 #include "test_support.hpp"
 
@@ -22,42 +22,9 @@ using feral::Index;
 using feral::Labels;
 using feral::Matrix;
 
-struct Subset {
-    Matrix<float> X;  ///< pixels 0..255, one image per row
-    Labels y;
-};
-
-/// The first `per_class` files (sorted by name) of each class folder of `split`,
-/// classes in the fixture's order (label = position in that order).
-Subset load_subset(const std::filesystem::path& root, const std::string& split, const std::vector<std::string>& classes,
-                   Index per_class) {
-    std::vector<std::vector<std::uint8_t>> rows;
-    std::vector<int> labels;
-    for (std::size_t c = 0; c < classes.size(); ++c) {
-        std::vector<std::filesystem::path> files;
-        for (const auto& entry : std::filesystem::directory_iterator(root / split / classes[c])) files.push_back(entry.path());
-        std::sort(files.begin(), files.end(), [](const auto& a, const auto& b) { return a.filename() < b.filename(); });
-        files.resize(std::min<std::size_t>(files.size(), static_cast<std::size_t>(per_class)));
-        for (const auto& file : files) {
-            const auto image = feral::read_image(file, feral::ColorMode::gray);
-            REQUIRE(image.size() == 48 * 48);
-            rows.emplace_back(image.pixels());
-            labels.push_back(static_cast<int>(c));
-        }
-    }
-    Subset s;
-    s.X.resize(static_cast<Index>(rows.size()), 48 * 48);
-    s.y.resize(static_cast<Index>(rows.size()));
-    for (Index i = 0; i < s.X.rows(); ++i) {
-        for (Index j = 0; j < s.X.cols(); ++j) s.X(i, j) = rows[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)];
-        s.y[i] = labels[static_cast<std::size_t>(i)];
-    }
-    return s;
-}
-
 struct Data {
     feral::test::Fixture fixture{feral::test::fixture("models/logreg_kmeans_knn_fer2013.txt")};
-    Subset train, test;
+    feral::test::Fer2013Subset train, test;
     Matrix<float> train_std, test_std;  ///< standardised with the training mean and std (StandardScaler)
 };
 
@@ -67,8 +34,8 @@ const Data& data(const std::filesystem::path& root) {
         std::vector<std::string> classes;
         std::istringstream names(out.fixture.text("class_order"));
         for (std::string name; names >> name;) classes.push_back(name);
-        out.train = load_subset(root, "train", classes, static_cast<Index>(out.fixture.scalar("train_per_class")));
-        out.test = load_subset(root, "test", classes, static_cast<Index>(out.fixture.scalar("test_per_class")));
+        out.train = feral::test::load_fer2013_subset(root, "train", static_cast<Index>(out.fixture.scalar("train_per_class")), classes);
+        out.test = feral::test::load_fer2013_subset(root, "test", static_cast<Index>(out.fixture.scalar("test_per_class")), classes);
         const Matrix<double> Xd = out.train.X.cast<double>();
         const feral::RowVector<double> mean = Xd.colwise().mean();
         feral::RowVector<double> scale = (Xd.rowwise() - mean).colwise().squaredNorm() / static_cast<double>(Xd.rows());

@@ -1,7 +1,7 @@
 // RandomForestClassifier against scikit-learn 1.2 (statistically: the random streams differ).
 #include "feral/models/random_forest.hpp"
 
-#include "feral/data/image_io.hpp"
+#include "fer2013_subset.hpp"
 #include "fixture_reader.hpp"
 #include "test_support.hpp"
 
@@ -129,36 +129,14 @@ TEST_CASE("The forest rejects bad parameters and loads only its own files", "[fo
     CHECK_THROWS_AS(forest.predict(X.leftCols(4)), E);
 }
 
-namespace {
-/// The first `per_class` images (sorted file names) of each class folder of root/split.
-void load_fer_subset(const std::filesystem::path& root, const char* split, Index per_class, feral::Matrix<float>& X, feral::Labels& y) {
-    const char* names[] = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
-    X.resize(7 * per_class, 48 * 48);
-    y.resize(7 * per_class);
-    Index row = 0;
-    for (int label = 0; label < 7; ++label) {
-        std::vector<std::filesystem::path> files;
-        for (const auto& entry : std::filesystem::directory_iterator(root / split / names[label])) files.push_back(entry.path());
-        std::sort(files.begin(), files.end());
-        REQUIRE(static_cast<Index>(files.size()) >= per_class);
-        for (Index i = 0; i < per_class; ++i, ++row) {
-            const auto image = feral::read_image(files[static_cast<std::size_t>(i)], feral::ColorMode::gray);
-            REQUIRE(image.size() == 48 * 48);
-            for (Index p = 0; p < 48 * 48; ++p) X(row, p) = static_cast<float>(image.data()[p]) / 255.0f;
-            y[row] = label;
-        }
-    }
-}
-}  // namespace
-
 TEST_CASE("On a FER2013 subset the forests match scikit-learn's accuracy", "[forest][fer2013]") {
     auto root = feral::test::fer2013_root("forest FER2013 subset");
     if (!root) return;
     feral::test::Fixture fx(feral::test::fixture("models/forest_svc_fer2013.txt"));
-    feral::Matrix<float> Xtr, Xte;
-    feral::Labels ytr, yte;
-    load_fer_subset(*root, "train", static_cast<Index>(fx.scalar("n_train")), Xtr, ytr);
-    load_fer_subset(*root, "test", static_cast<Index>(fx.scalar("n_test")), Xte, yte);
+    auto [Xtr, ytr] = feral::test::load_fer2013_subset(*root, "train", static_cast<Index>(fx.scalar("n_train")));
+    auto [Xte, yte] = feral::test::load_fer2013_subset(*root, "test", static_cast<Index>(fx.scalar("n_test")));
+    Xtr /= 255.0f;  // pixels / 255, as the fixture script
+    Xte /= 255.0f;
     double full = 0.0, depth5 = 0.0;
     // Standardised pixels for the depth-5 forest (rf_depth5's preprocessing).
     const feral::RowVector<float> mean = Xtr.colwise().mean();

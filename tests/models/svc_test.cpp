@@ -1,7 +1,7 @@
 // SVC against scikit-learn 1.2 / libsvm fixtures (tools/fixtures/make_sklearn_fixtures_trees_svm.py).
 #include "feral/models/svc.hpp"
 
-#include "feral/data/image_io.hpp"
+#include "fer2013_subset.hpp"
 #include "fixture_reader.hpp"
 #include "test_support.hpp"
 
@@ -143,36 +143,14 @@ TEST_CASE("SVC rejects bad parameters and input, and round-trips through save/lo
     CHECK_THROWS_AS(SVC<double>::load(dir / "svc.feral"), feral::format_error);
 }
 
-namespace {
-/// The first `per_class` images (sorted file names) of each class folder of root/split, pixels / 255.
-void load_fer_subset(const std::filesystem::path& root, const char* split, Index per_class, feral::Matrix<float>& X, feral::Labels& y) {
-    const char* names[] = {"angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"};
-    X.resize(7 * per_class, 48 * 48);
-    y.resize(7 * per_class);
-    Index row = 0;
-    for (int label = 0; label < 7; ++label) {
-        std::vector<std::filesystem::path> files;
-        for (const auto& entry : std::filesystem::directory_iterator(root / split / names[label])) files.push_back(entry.path());
-        std::sort(files.begin(), files.end());
-        REQUIRE(static_cast<Index>(files.size()) >= per_class);
-        for (Index i = 0; i < per_class; ++i, ++row) {
-            const auto image = feral::read_image(files[static_cast<std::size_t>(i)], feral::ColorMode::gray);
-            REQUIRE(image.size() == 48 * 48);
-            for (Index p = 0; p < 48 * 48; ++p) X(row, p) = static_cast<float>(image.data()[p]) / 255.0f;
-            y[row] = label;
-        }
-    }
-}
-}  // namespace
-
 TEST_CASE("On a FER2013 subset an RBF SVC matches scikit-learn's accuracy and support", "[svc][fer2013]") {
     auto root = feral::test::fer2013_root("SVC FER2013 subset");
     if (!root) return;
     feral::test::Fixture fx(feral::test::fixture("models/forest_svc_fer2013.txt"));
-    feral::Matrix<float> Xtr, Xte;
-    feral::Labels ytr, yte;
-    load_fer_subset(*root, "train", static_cast<Index>(fx.scalar("n_train")), Xtr, ytr);
-    load_fer_subset(*root, "test", static_cast<Index>(fx.scalar("n_test")), Xte, yte);
+    auto [Xtr, ytr] = feral::test::load_fer2013_subset(*root, "train", static_cast<Index>(fx.scalar("n_train")));
+    auto [Xte, yte] = feral::test::load_fer2013_subset(*root, "test", static_cast<Index>(fx.scalar("n_test")));
+    Xtr /= 255.0f;  // pixels / 255, as the fixture script
+    Xte /= 255.0f;
     SVC<> svm;  // RBF, gamma 'scale', C 1: deterministic, so the 1-point bar applies directly
     svm.fit(Xtr, ytr);
     const double accuracy = svm.score(Xte, yte);
