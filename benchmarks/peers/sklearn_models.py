@@ -13,6 +13,14 @@ deviation of the training pixels (GlobalStandardizer below), timed with the fit.
 Threads: OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS are set before numpy loads,
 threadpoolctl limits BLAS and OpenMP pools, and n_jobs = T where an estimator takes it.
 With a small --limit a PCA keeps at most min(n_train, n_features) components (as feral does).
+
+--protocol study2 (carve, then balance to --per-class) or study2-balance-first (balance, then
+carve) fits on study 2's data instead (benchmarks/peers/study2_protocol.py; the standardiser
+then uses the balanced set's global mean and std). Each line then also carries
+"carved_accuracy" (the carved test set, where study 2's published figures were measured) beside
+"accuracy" (the official test folder). Pipeline `pca_knn_grid` is study 2's k-NN: PCA(100),
+then k chosen by 5-fold grid search over {1, 3, 5, 7, 12, 15, 20}; it runs only when asked for
+or under a study 2 protocol.
 """
 import argparse
 import json
@@ -20,7 +28,7 @@ import os
 import sys
 import time
 
-PIPELINES = ["nb", "logreg", "pca_logreg", "kmeans_logreg", "pca_knn", "rf_depth5", "rf_full", "pca_svm"]
+PIPELINES = ["nb", "logreg", "pca_logreg", "kmeans_logreg", "pca_knn", "pca_knn_grid", "rf_depth5", "rf_full", "pca_svm"]
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 SPELLINGS = {"disgusted": "disgust", "fearful": "fear", "surprised": "surprise"}
 EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp")
@@ -33,9 +41,15 @@ def parse_args():
     parser.add_argument("--limit", type=int, default=0, help="first N images of each class (0 = all)")
     parser.add_argument("--threads", type=int, default=0, help="threads (0 = all cores)")
     parser.add_argument("--only", default="", help="comma-separated pipelines (default: all)")
+    parser.add_argument("--protocol", default="plain", choices=["plain", "study2", "study2-balance-first"],
+                        help="plain: fit on the training folder; study2*: study 2's carve and balancing (see above)")
+    parser.add_argument("--per-class", type=int, default=3000, help="study2*: images per class after balancing")
+    parser.add_argument("--seed", type=int, default=42, help="study2*: seed of the carve and the balancing")
     args = parser.parse_args()
     if args.limit < 0 or args.threads < 0:
         parser.error("--limit and --threads must be >= 0")
+    if args.per_class < 1:
+        parser.error(f"--per-class must be >= 1, got {args.per_class}")
     args.only = [name for name in args.only.split(",") if name]
     for name in args.only:
         if name not in PIPELINES:
@@ -57,12 +71,14 @@ from sklearn.decomposition import PCA  # noqa: E402
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.metrics import accuracy_score, f1_score  # noqa: E402
-from sklearn.model_selection import train_test_split  # noqa: E402
+from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 from sklearn.naive_bayes import GaussianNB  # noqa: E402
 from sklearn.neighbors import KNeighborsClassifier  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.svm import SVC  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
+
+from study2_protocol import study2_indices  # noqa: E402
 
 
 class GlobalStandardizer(TransformerMixin, BaseEstimator):
@@ -117,6 +133,9 @@ def build(name, X_train, threads):
     if name == "pca_knn":
         return make_pipeline(GlobalStandardizer(), PCA(n_components=components(100, X_train), random_state=0),
                              KNeighborsClassifier(n_neighbors=1, n_jobs=threads))
+    if name == "pca_knn_grid":
+        search = GridSearchCV(KNeighborsClassifier(n_jobs=threads), {"n_neighbors": [1, 3, 5, 7, 12, 15, 20]}, cv=5)
+        return make_pipeline(GlobalStandardizer(), PCA(n_components=components(100, X_train), random_state=0), search)
     if name == "rf_depth5":
         return make_pipeline(GlobalStandardizer(),
                              RandomForestClassifier(n_estimators=100, max_depth=5, n_jobs=threads, random_state=0))
@@ -133,11 +152,20 @@ def main():
     X_test_pixels, y_test = load_folder(ARGS.test, ARGS.limit)
     raw_train = X_train_pixels.astype(np.float32)
     raw_test = X_test_pixels.astype(np.float32)
+    carved = None  # (X, y) of study 2's carved test set
+    if ARGS.protocol != "plain":
+        fit, _validation, test = study2_indices(y_train, ARGS.protocol, ARGS.per_class, ARGS.seed)
+        carved = (raw_train[test], y_train[test])
+        raw_train, y_train = raw_train[fit], y_train[fit]
     with threadpool_limits(limits=ARGS.threads):
         for name in PIPELINES:
             if ARGS.only and name not in ARGS.only:
                 continue
             X_train, X_test, y_fit = raw_train, raw_test, y_train
+            if carved is not None and name in ("pca_logreg", "rf_full"):
+                continue  # not study 2's models
+            if carved is None and not ARGS.only and name == "pca_knn_grid":
+                continue  # study 2's model, not in feral_bench_models: only when asked for
             if name == "pca_logreg":  # a stratified 20% of the training set
                 X_train, _, y_fit, _ = train_test_split(raw_train, y_train, train_size=0.2, stratify=y_train, random_state=0)
             elif name == "rf_full":  # pixels / 255, no standardiser
@@ -149,7 +177,7 @@ def main():
             start = time.perf_counter()
             predicted = model.predict(X_test)
             predict_seconds = time.perf_counter() - start
-            print(json.dumps({
+            record = {
                 "library": "scikit-learn",
                 "pipeline": name,
                 "threads": ARGS.threads,
@@ -159,7 +187,13 @@ def main():
                 "predict_seconds": predict_seconds,
                 "accuracy": float(accuracy_score(y_test, predicted)),
                 "macro_f1": float(f1_score(y_test, predicted, average="macro")),
-            }), flush=True)
+            }
+            if carved is not None:
+                record.update(protocol=ARGS.protocol, seed=ARGS.seed,
+                              carved_accuracy=float(accuracy_score(carved[1], model.predict(carved[0]))))
+                if name == "pca_knn_grid":
+                    record["best_k"] = int(model[-1].best_params_["n_neighbors"])
+            print(json.dumps(record), flush=True)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ sizes, optimiser settings and thread count, printing the same JSON lines.
         --train /work/shared/fer2013/train --test /work/shared/fer2013/test \
         [--epochs E] [--limit N] [--threads T] [--seed S]
         [--validation F] [--class-weight balanced] [--patience P]
+        [--protocol study2|study2-balance-first] [--per-class N]
 
 Study 4's recipe (--arch study4 --validation 0.1 --class-weight balanced --patience 3
 --epochs 50) carves a stratified validation set from the training images, weights the loss
@@ -13,6 +14,14 @@ by 'balanced' class weights (Keras's class_weight: sum w_i l_i / batch size), an
 when the validation loss has not improved for P epochs, restoring the best epoch's weights
 (Keras's rule: only when stopping fires). The carve is this script's own (numpy, seeded),
 not feral's, so compare the two over several seeds.
+
+Study 2's data (--protocol study2 or study2-balance-first, with --arch study2 or mlp):
+benchmarks/peers/study2_protocol.py carves a 10% validation and a 10% test set and balances
+the training rows to --per-class per class (in either order), and the inputs are standardised
+with one mean and one standard deviation of the balanced training pixels, as study 2 does.
+Each epoch's line then adds "carved_accuracy" (the carved test set, where the study's
+published figures were measured) and the validation figures; "test_accuracy" stays the
+official test folder's.
 
 Matching feral (include/feral/nn/architectures.hpp):
   * data: FER2013 class order (angry, disgust, fear, happy, sad, surprise, neutral), files
@@ -36,6 +45,8 @@ import numpy as np
 import torch
 import torch.nn as nn
 from PIL import Image
+
+from study2_protocol import stratified_carve, study2_indices
 
 CLASSES = ["angry", "disgust", "fear", "happy", "sad", "surprise", "neutral"]
 
@@ -80,6 +91,11 @@ def build(arch, classes):
     if arch == "small":
         layers = conv_relu(1, 32, False) + [nn.MaxPool2d(2)] + conv_relu(32, 64, False) + [nn.MaxPool2d(2)]
         layers += [nn.Flatten(), nn.Linear(64 * 10 * 10, classes)]
+        return nn.Sequential(*layers), 32, 1e-3, False
+    if arch == "study2":
+        layers = conv_relu(1, 32, False) + conv_relu(32, 16, True) + [nn.MaxPool2d(2)]
+        layers += conv_relu(16, 32, True) + [nn.MaxPool2d(2)] + conv_relu(32, 64, True) + [nn.MaxPool2d(2)]
+        layers += [nn.Flatten(), nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, classes)]
         return nn.Sequential(*layers), 32, 1e-3, False
     if arch == "study4":
         layers = conv_relu(1, 64, True) + [nn.MaxPool2d(2), nn.Dropout(0.2)] + conv_relu(64, 64, True) + [nn.MaxPool2d(2)]
@@ -182,19 +198,6 @@ def keras_augment(batch, rng):
     return out
 
 
-def stratified_carve(labels, fraction, seed):
-    """(train indices, validation indices): round(fraction * n_c) of each class, at random."""
-    rng = np.random.default_rng(seed)
-    labels = labels.numpy()
-    train, validation = [], []
-    for c in np.unique(labels):
-        members = rng.permutation(np.flatnonzero(labels == c))
-        cut = int(round(fraction * len(members)))
-        validation.extend(members[:cut])
-        train.extend(members[cut:])
-    return torch.tensor(sorted(train)), torch.tensor(sorted(validation))
-
-
 def evaluate(model, x, y, batch=256):
     """(mean unweighted cross-entropy, accuracy) in evaluation mode."""
     model.eval()
@@ -219,9 +222,16 @@ def main():
     parser.add_argument("--validation", type=float, default=0.0, help="stratified share of train held out")
     parser.add_argument("--class-weight", choices=["none", "balanced"], default="none")
     parser.add_argument("--patience", type=int, default=0, help="early stopping on val loss (needs --validation)")
+    parser.add_argument("--protocol", choices=["plain", "study2", "study2-balance-first"], default="plain",
+                        help="study 2's carve, balancing and global standardisation (see above)")
+    parser.add_argument("--per-class", type=int, default=3000, help="--protocol study2*: images per class")
     args = parser.parse_args()
     if args.patience > 0 and args.validation <= 0:
         raise SystemExit("--patience needs --validation")
+    if args.protocol != "plain" and args.validation > 0:
+        raise SystemExit("--protocol carves its own validation set: drop --validation")
+    if args.per_class < 1:
+        raise SystemExit(f"--per-class must be >= 1, got {args.per_class}")
 
     threads = args.threads if args.threads > 0 else int(os.environ.get("FERAL_NUM_THREADS", os.cpu_count()))
     torch.set_num_threads(threads)
@@ -229,11 +239,19 @@ def main():
     rng = np.random.default_rng(args.seed)
     x_train, y_train = load_folder(args.train, args.limit)
     x_test, y_test = load_folder(args.test, args.limit)
-    x_val = y_val = None
+    x_val = y_val = x_carved = y_carved = None
     if args.validation > 0:
-        keep, held = stratified_carve(y_train, args.validation, args.seed)
+        keep, held = stratified_carve(y_train.numpy(), [args.validation], np.random.default_rng(args.seed))
+        keep, held = torch.from_numpy(keep), torch.from_numpy(held)
         x_val, y_val = x_train[held], y_train[held]
         x_train, y_train = x_train[keep], y_train[keep]
+    if args.protocol != "plain":
+        fit, held, carved = (torch.from_numpy(i) for i in study2_indices(y_train.numpy(), args.protocol,
+                                                                          args.per_class, args.seed))
+        x_val, y_val, x_carved, y_carved = x_train[held], y_train[held], x_train[carved], y_train[carved]
+        x_train, y_train = x_train[fit], y_train[fit]
+        mean, std = x_train.double().mean().item(), x_train.double().std(unbiased=False).item()
+        x_train, x_val, x_carved, x_test = ((x - mean) / std for x in (x_train, x_val, x_carved, x_test))
     counts = torch.bincount(y_train, minlength=len(CLASSES)).double()
     if args.class_weight == "balanced":  # scikit-learn's compute_class_weight('balanced')
         class_weight = (y_train.shape[0] / (len(CLASSES) * counts.clamp(min=1))).float()
@@ -275,6 +293,8 @@ def main():
         epochs_run = epoch + 1
         if x_val is not None:
             record["val_loss"], record["val_accuracy"] = evaluate(model, x_val, y_val)
+        if x_carved is not None:
+            _, record["carved_accuracy"] = evaluate(model, x_carved, y_carved)
         print(json.dumps(record), flush=True)
         if args.patience > 0:  # Keras EarlyStopping(monitor='val_loss', restore_best_weights=True)
             if record["val_loss"] < best_loss:
@@ -288,13 +308,15 @@ def main():
                     _, test_accuracy = evaluate(model, x_test, y_test)
                     break
     mean_ips = ips_sum / max(epochs_run, 1)
+    carved_accuracy = None if x_carved is None else evaluate(model, x_carved, y_carved)[1]
     print(json.dumps({"library": "torch", "arch": args.arch, "summary": True, "epochs": epochs_run, "threads": threads,
                       "n_train": n, "n_test": int(x_test.shape[0]), "batch_size": batch_size, "seconds": total_seconds,
                       "images_per_second": mean_ips, "test_accuracy": test_accuracy,
                       "gflops_per_second": flops_per_image * mean_ips / 1e9,
                       "n_validation": 0 if x_val is None else int(x_val.shape[0]), "class_weight": args.class_weight,
                       "best_epoch": best_epoch + 1 if args.patience > 0 else None,
-                      "stopped_epoch": stopped_epoch + 1 if stopped_epoch >= 0 else None}), flush=True)
+                      "stopped_epoch": stopped_epoch + 1 if stopped_epoch >= 0 else None,
+                      "protocol": args.protocol, "carved_accuracy": carved_accuracy}), flush=True)
 
 
 if __name__ == "__main__":
