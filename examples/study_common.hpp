@@ -57,6 +57,7 @@ struct Options {
     std::string report_dir;   ///< write an HTML report (index.html) here
     bool overwrite = false;   ///< allow replacing an existing JSON file / report
     bool skip_search = false; ///< study 3: train the published best configuration, no random search
+    bool balance_first = false; ///< study 2: balance the training set BEFORE carving (the leaky order)
 
     /// True when no real data was given: the study runs on the built-in synthetic faces.
     [[nodiscard]] bool synthetic() const { return train_dir.empty() && csv.empty(); }
@@ -75,6 +76,9 @@ inline void add_options(CLI::App& app, Options& o) {
     app.add_flag("--overwrite", o.overwrite, "replace an existing --json file or report");
     app.add_flag("--skip-search", o.skip_search,
                  "study 3 only: train the study's published best configuration without the random search");
+    app.add_flag("--balance-first", o.balance_first,
+                 "study 2 only: balance the training set before carving its validation and test sets, so over-sampled "
+                 "copies of a face can fall on both sides (an experiment; the study carves first)");
 }
 
 /// Checks combinations CLI11 cannot express.

@@ -85,6 +85,23 @@ TEST_CASE("Study 2 (eight models) runs on synthetic faces", "[examples][study2]"
     CHECK(s.models().size() >= 8);
 }
 
+TEST_CASE("Study 2 with --balance-first balances before carving and says so", "[examples][study2]") {
+    study::Options o = quick_options();
+    o.balance_first = true;
+    const auto s = study::run_study2(o);
+    check_study(s, 2);
+    REQUIRE_FALSE(s.notes().empty());
+    CHECK_THAT(s.notes().front(), Catch::Contains("--balance-first: the whole training set balanced to") &&
+                                      Catch::Contains("flattered by design"));
+    bool said = false;
+    for (const auto& note : s.notes()) said = said || note.find("(done here, --balance-first)") != std::string::npos;
+    CHECK(said);
+    // The default order says the opposite.
+    const auto carved_first = study::run_study2(quick_options());
+    CHECK_THAT(carved_first.notes().front(), Catch::Contains("sets carved from the training set") &&
+                                                 !Catch::Contains("--balance-first"));
+}
+
 TEST_CASE("Study 3 (tuned deep CNN) runs on synthetic faces", "[examples][study3]") {
     const auto s = study::run_study3(quick_options());
     check_study(s, 3);
