@@ -161,11 +161,11 @@ def main():
         for name in PIPELINES:
             if ARGS.only and name not in ARGS.only:
                 continue
-            X_train, X_test, y_fit = raw_train, raw_test, y_train
             if carved is not None and name in ("pca_logreg", "rf_full"):
                 continue  # not study 2's models
             if carved is None and not ARGS.only and name == "pca_knn_grid":
                 continue  # study 2's model, not in feral_bench_models: only when asked for
+            X_train, X_test, y_fit = raw_train, raw_test, y_train
             if name == "pca_logreg":  # a stratified 20% of the training set
                 X_train, _, y_fit, _ = train_test_split(raw_train, y_train, train_size=0.2, stratify=y_train, random_state=0)
             elif name == "rf_full":  # pixels / 255, no standardiser
