@@ -58,6 +58,7 @@ struct Options {
     bool overwrite = false;   ///< allow replacing an existing JSON file / report
     bool skip_search = false; ///< study 3: train the published best configuration, no random search
     bool balance_first = false; ///< study 2: balance the training set BEFORE carving (the leaky order)
+    std::string search_journal; ///< study 3: file recording finished search trials, to resume an interrupted search
 
     /// True when no real data was given: the study runs on the built-in synthetic faces.
     [[nodiscard]] bool synthetic() const { return train_dir.empty() && csv.empty(); }
@@ -79,6 +80,9 @@ inline void add_options(CLI::App& app, Options& o) {
     app.add_flag("--balance-first", o.balance_first,
                  "study 2 only: balance the training set before carving its validation and test sets, so over-sampled "
                  "copies of a face can fall on both sides (an experiment; the study carves first)");
+    app.add_option("--search-journal", o.search_journal,
+                   "study 3 only: record each finished random-search trial in this file; run again with the same file "
+                   "to resume an interrupted search (finished trials are read back, not trained again)");
 }
 
 /// Checks combinations CLI11 cannot express.
@@ -87,6 +91,8 @@ inline void validate(const Options& o) {
         throw CLI::ValidationError("--train and --test go together");
     if (!o.csv.empty() && !o.train_dir.empty())
         throw CLI::ValidationError("give either --train/--test or --csv, not both");
+    if (!o.search_journal.empty() && o.skip_search)
+        throw CLI::ValidationError("--search-journal records the random search, which --skip-search leaves out");
     if (!o.json_path.empty() && !o.overwrite && std::filesystem::exists(o.json_path))
         throw CLI::ValidationError("--json " + o.json_path + " exists (add --overwrite to replace it)");
 }

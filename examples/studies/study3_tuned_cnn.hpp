@@ -31,7 +31,8 @@
 // epochs; --quick runs 2 trials of 2 epochs on half the faces and trains the best 5
 // epochs. The study says so in its notes. --skip-search leaves out the search and trains the
 // study's published best configuration (on FER2013 the search is about three quarters of
-// the cost: 100 of the 130 epochs).
+// the cost: 100 of the 130 epochs). --search-journal FILE records each finished trial, and a
+// rerun with the same file resumes an interrupted search where it stopped.
 #pragma once
 
 #include "study_common.hpp"
@@ -130,12 +131,21 @@ inline Study run_study3(const Options& options) {
         study.note("--skip-search: the random search was not run; the final model is the study's published best "
                    "configuration (" + chosen.describe() + ").");
     } else {
+        // --search-journal FILE records each finished trial, so that an interrupted search
+        // (about 15 hours on FER2013) resumes where it stopped.
         const RandomSearch<> search({.trials = trials, .epochs = trial_epochs, .validation = validation_fraction,
-                                     .seed = options.seed, .space = space, .n_threads = options.threads, .verbose = 2});
-        std::cout << "random search: " << trials << " trials of " << trial_epochs << " epochs\n";
-        Stopwatch search_clock;
+                                     .seed = options.seed, .space = space, .n_threads = options.threads, .verbose = 2,
+                                     .journal = options.search_journal});
+        std::cout << "random search: " << trials << " trials of " << trial_epochs << " epochs"
+                  << (options.search_journal.empty() ? std::string(" (--search-journal FILE makes it resumable)")
+                                                     : ", journal " + options.search_journal)
+                  << "\n";
         const SearchResult result = search.run(X, y, shape, classes);
-        search_seconds = search_clock.seconds();
+        int resumed = 0;
+        for (const Trial& t : result.trials) {
+            search_seconds += t.seconds;
+            resumed += t.resumed ? 1 : 0;
+        }
         const Trial& best = result.best();
         chosen = best.config;
         chosen_by = "best of " + std::to_string(trials) + " trials; search " + seconds_text(search_seconds) +
@@ -148,11 +158,15 @@ inline Study run_study3(const Options& options) {
             trial_accuracy.push_back(t.val_accuracy);
             study.note("Trial " + std::to_string(t.index + 1) + ": " + t.config.describe() + " -> validation accuracy " +
                        percent(t.val_accuracy) + " (" + std::to_string(t.parameters) + " parameters, " +
-                       seconds_text(t.seconds) + ")");
+                       seconds_text(t.seconds) + (t.resumed ? ", read back from the journal" : "") + ")");
         }
         study.note("Best trial: " + std::to_string(best.index + 1) + " (" + best.config.describe() +
-                   "), validation accuracy " + percent(best.val_accuracy) + "; the search took " +
-                   seconds_text(search_seconds) + ".");
+                   "), validation accuracy " + percent(best.val_accuracy) + "; the search's trials took " +
+                   seconds_text(search_seconds) + " of training" +
+                   (resumed > 0 ? " (" + std::to_string(resumed) + " of them trained by an earlier run and read back "
+                                      "from the journal " + options.search_journal + ")"
+                                : std::string()) +
+                   ".");
         study.picture({"Random search: validation accuracy of each trial",
                        feral::bar_chart_svg(trial_names, {{"accuracy", trial_accuracy}}, "Random search trials"),
                        {}, 1});

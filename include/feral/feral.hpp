@@ -60,6 +60,7 @@
 #include "feral/nn/progress.hpp"
 #include "feral/nn/random_search.hpp"
 #include "feral/nn/relu.hpp"
+#include "feral/nn/search_journal.hpp"
 #include "feral/nn/sequential.hpp"
 #include "feral/nn/sgd.hpp"
 #include "feral/nn/softmax.hpp"

@@ -102,10 +102,27 @@ TEST_CASE("Study 2 with --balance-first balances before carving and says so", "[
     CHECK(said);
 }
 
-TEST_CASE("Study 3 (tuned deep CNN) runs on synthetic faces", "[examples][study3]") {
-    const auto s = study::run_study3(quick_options());
+TEST_CASE("Study 3 (tuned deep CNN) runs on synthetic faces, and resumes its search from a journal",
+          "[examples][study3]") {
+    study::Options o = quick_options();
+    o.search_journal = (feral::test::scratch_dir("study3_journal") / "search.journal").string();
+    const auto s = study::run_study3(o);
     check_study(s, 3);
     CHECK(any_network(s));
+    auto notes_saying = [](const study::Study& st, const std::string& text) {
+        int n = 0;
+        for (const auto& note : st.notes()) n += note.find(text) != std::string::npos ? 1 : 0;
+        return n;
+    };
+    CHECK(notes_saying(s, ", read back from the journal)") == 0);
+
+    // The same run again: both --quick trials are read back, and the study ends the same.
+    const auto resumed = study::run_study3(o);
+    CHECK(notes_saying(resumed, ", read back from the journal)") == 2);
+    CHECK(notes_saying(resumed, "2 of them trained by an earlier run") == 1);
+    REQUIRE(resumed.models().size() == 1);
+    CHECK(resumed.models().front().accuracy == s.models().front().accuracy);
+    CHECK(resumed.models().front().note == s.models().front().note);  // the same best, search seconds as recorded
 }
 
 TEST_CASE("Study 3 with --skip-search trains the study's published configuration", "[examples][study3]") {

@@ -3,7 +3,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "test_support.hpp"
+
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
 
 using feral::Index;
 using feral::Labels;
@@ -192,4 +198,141 @@ TEST_CASE("Random search draws the block shape from its space without changing t
     config.space.convs_per_block = {1};
     config.space.block_dropout = {1.5};
     CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2), Catch::Contains("block_dropout"));
+}
+
+namespace {
+RandomSearch<float>::Config small_search(int trials) {
+    RandomSearch<float>::Config config;
+    config.trials = trials;
+    config.epochs = 1;
+    config.validation = 0.25;
+    config.seed = 9;
+    config.space.conv_blocks = {1, 2};
+    config.space.filters = {4, 8};
+    config.space.kernel_sizes = {3, 5};
+    config.space.dense_layers = {0, 1};
+    config.space.dense_units = {8, 16};
+    config.space.learning_rates = {1e-2, 3e-3};
+    config.space.batch_sizes = {16};
+    return config;
+}
+
+std::string contents(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+void write(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+}
+}  // namespace
+
+TEST_CASE("An interrupted random search resumes from its journal and returns the uninterrupted result",
+          "[nn][random_search][journal]") {
+    Matrix<float> X;
+    Labels y;
+    halves(80, X, y);
+    const auto journal = feral::test::scratch_dir("search_journal") / "resume.journal";
+    const SearchResult whole = RandomSearch<float>(small_search(3)).run(X, y, {1, 8, 8}, 2);
+
+    auto config = small_search(2);  // "interrupted" after two trials
+    config.journal = journal.string();
+    const SearchResult first_two = RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
+    for (const Trial& t : first_two.trials) CHECK_FALSE(t.resumed);
+
+    config.trials = 3;  // resumed: trials 1 and 2 come from the journal, trial 3 is trained
+    const SearchResult resumed = RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
+    REQUIRE(resumed.trials.size() == 3);
+    CHECK(resumed.trials[0].resumed);
+    CHECK(resumed.trials[1].resumed);
+    CHECK_FALSE(resumed.trials[2].resumed);
+    CHECK(resumed.trials[0].seconds == first_two.trials[0].seconds);  // as recorded, not re-measured
+    for (std::size_t t = 0; t < 3; ++t) {
+        INFO("trial " << t + 1);
+        CHECK(resumed.trials[t].config.describe() == whole.trials[t].config.describe());
+        CHECK(resumed.trials[t].val_accuracy == whole.trials[t].val_accuracy);  // bit for bit
+        CHECK(resumed.trials[t].val_loss == whole.trials[t].val_loss);
+        CHECK(resumed.trials[t].train_accuracy == whole.trials[t].train_accuracy);
+        CHECK(resumed.trials[t].parameters == whole.trials[t].parameters);
+    }
+    CHECK(resumed.best_index == whole.best_index);
+
+    // Everything is in the journal now: a rerun trains nothing and appends nothing.
+    const std::string before = contents(journal);
+    const SearchResult again = RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
+    for (const Trial& t : again.trials) CHECK(t.resumed);
+    CHECK(contents(journal) == before);
+    CHECK(std::count(before.begin(), before.end(), '\n') == 5 + 3);  // header, column names, 3 trials
+    CHECK(before.starts_with("feral random-search journal v1\nsearch seed 9, 1 epochs per trial, validation 0.25"));
+}
+
+TEST_CASE("A random search refuses a journal of another search or a damaged one, and leaves it as it was",
+          "[nn][random_search][journal]") {
+    Matrix<float> X;
+    Labels y;
+    halves(80, X, y);
+    const auto dir = feral::test::scratch_dir("search_journal_refused");
+    const auto journal = dir / "search.journal";
+    auto config = small_search(1);
+    config.journal = journal.string();
+    (void)RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
+    const std::string good = contents(journal);
+    std::string expected = good;  // what the file must still hold after the refused runs
+
+    auto refused = [&](const RandomSearch<float>::Config& c, const Matrix<float>& data) {
+        return RandomSearch<float>(c).run(data, y, {1, 8, 8}, 2);
+    };
+    SECTION("another seed") {
+        auto other = config;
+        other.seed = 10;
+        CHECK_THROWS_AS(refused(other, X), feral::invalid_argument);
+        CHECK_THROWS_WITH(refused(other, X), Catch::Contains(journal.string()) && Catch::Contains("line 2") &&
+                                                 Catch::Contains("seed 10") && Catch::Contains("seed 9"));
+    }
+    SECTION("another space") {
+        auto other = config;
+        other.space.filters = {4, 16};
+        CHECK_THROWS_WITH(refused(other, X), Catch::Contains("line 3") && Catch::Contains("filters {4,16}"));
+    }
+    SECTION("other images") {
+        Matrix<float> changed = X;
+        changed(7, 3) += 0.5f;
+        CHECK_THROWS_WITH(refused(config, changed), Catch::Contains("line 4") && Catch::Contains("checksum"));
+    }
+    SECTION("a trial line cut short by an interrupted write") {
+        expected = good + "trial 2\t0.5";
+        write(journal, expected);
+        CHECK_THROWS_AS(refused(config, X), feral::format_error);
+        CHECK_THROWS_WITH(refused(config, X), Catch::Contains("incomplete"));
+    }
+    SECTION("a malformed trial line") {
+        expected = good + "trial 2\t0.5\tlow\t0.5\t10\t1\tconv 4\n";
+        write(journal, expected);
+        CHECK_THROWS_AS(refused(config, X), feral::format_error);
+        CHECK_THROWS_WITH(refused(config, X), Catch::Contains("line 7") && Catch::Contains("val_loss"));
+    }
+    SECTION("a trial recorded twice") {
+        const std::string trial_line = good.substr(good.rfind("trial 1\t"));
+        expected = good + trial_line;
+        write(journal, expected);
+        CHECK_THROWS_WITH(refused(config, X), Catch::Contains("line 7") && Catch::Contains("a second time"));
+    }
+    SECTION("an edited configuration") {
+        std::string edited = good;
+        const auto at = edited.rfind("\tconv ");
+        edited.replace(at, 6, "\tconv 999 ");
+        expected = edited;
+        write(journal, edited);
+        CHECK_THROWS_WITH(refused(config, X), Catch::Contains("records trial 1 as 'conv 999"));
+    }
+    SECTION("a file that is not a journal") {
+        expected = "emotion,pixels,Usage\n0,1 2 3,Training\n";
+        write(journal, expected);
+        CHECK_THROWS_AS(refused(config, X), feral::format_error);
+        CHECK_THROWS_WITH(refused(config, X), Catch::Contains("not a feral search journal"));
+    }
+    // Refusing never rewrites: the file holds what it held before the refused runs.
+    CHECK(contents(journal) == expected);
 }

@@ -2,6 +2,7 @@
 #include <feral/nn/dropout.hpp>
 #include <feral/nn/flatten.hpp>
 #include <feral/nn/lstm.hpp>
+#include <feral/nn/progress.hpp>
 #include <feral/nn/sequential.hpp>
 #include <feral/nn/sgd.hpp>
 
@@ -114,6 +115,27 @@ TEST_CASE("fit reports progress: one line per epoch when the stream is not a ter
     std::ostringstream quiet;
     model.fit(X, y, {.epochs = 2, .verbose = 0, .out = &quiet});
     CHECK(quiet.str().empty());
+}
+
+TEST_CASE("Progress writes running lines to a log during a long epoch, and none at its end", "[nn][sequential]") {
+    // log_every_seconds = 0 stands in for an epoch long enough that every update is due.
+    std::ostringstream log;
+    feral::nn::Progress progress(1, &log, 0, 0.0);
+    progress.begin_epoch(0, 2, 4);
+    for (feral::Index done = 1; done <= 4; ++done) progress.update(done, done * 8, 1.5, 0.25);
+    const std::string running = log.str();
+    CHECK(std::count(running.begin(), running.end(), '\n') == 3);  // after batches 1-3; batch 4 ends the epoch
+    CHECK(running.find('\r') == std::string::npos);
+    CHECK_THAT(running, Catch::Contains("Epoch 1/2 1/4") && Catch::Contains("Epoch 1/2 3/4") &&
+                            Catch::Contains("ETA") && Catch::Contains("loss 1.5000"));
+    CHECK(running.find("4/4") == std::string::npos);
+
+    // With the default minute, a short epoch writes only its finished line (as fit does above).
+    std::ostringstream short_log;
+    feral::nn::Progress minute(1, &short_log, 0);
+    minute.begin_epoch(0, 1, 4);
+    for (feral::Index done = 1; done <= 4; ++done) minute.update(done, done * 8, 1.5, 0.25);
+    CHECK(short_log.str().empty());
 }
 
 TEST_CASE("fit and predict reject bad input with messages naming the problem", "[nn][sequential]") {

@@ -4,9 +4,10 @@
 //   0  silent;
 //   1  a live line per epoch, "Epoch 3/20  120/450 [=====>....] loss 1.2345 acc 0.5234
 //      812 img/s ETA 4s", rewritten in place with '\r' while batches run when the
-//      stream is a terminal; when it is not (a log file, a pipe) only the finished
-//      line is printed, once per epoch, so logs are not flooded;
-//   2  one finished line per epoch, never the live updates.
+//      stream is a terminal; when it is not (a log file, a pipe) the finished line once
+//      per epoch, and for a long epoch the running line once a minute as well, so a log
+//      of a job whose epochs take many minutes still shows it moving, without flooding;
+//   2  one finished line per epoch, never the running updates.
 // Live updates are throttled to ten per second.
 #pragma once
 
@@ -28,9 +29,10 @@ namespace feral::nn {
 class Progress {
 public:
     /// `out` = nullptr means std::cout; `terminal` is detected with isatty for std::cout
-    /// and false for any other stream unless forced.
-    explicit Progress(int verbose, std::ostream* out = nullptr, int force_terminal = -1)
-        : verbose_(verbose), out_(out != nullptr ? out : &std::cout) {
+    /// and false for any other stream unless forced. `log_every_seconds`: how often a
+    /// running line goes to a stream that is not a terminal.
+    explicit Progress(int verbose, std::ostream* out = nullptr, int force_terminal = -1, double log_every_seconds = 60)
+        : verbose_(verbose), out_(out != nullptr ? out : &std::cout), log_every_seconds_(log_every_seconds) {
         terminal_ = force_terminal >= 0 ? force_terminal == 1 : (out_ == &std::cout && ::isatty(::fileno(stdout)) == 1);
     }
 
@@ -41,22 +43,23 @@ public:
         epochs_ = epochs;
         batches_ = batches;
         start_ = Clock::now();
-        last_print_ = start_ - std::chrono::seconds(1);
+        last_print_ = live() ? start_ - std::chrono::seconds(1) : start_;
     }
 
     /// After `done` batches (and `images` training images) with running loss/accuracy.
     void update(Index done, Index images, double loss, double accuracy) {
-        if (!live()) return;
+        if (verbose_ != 1) return;
         const auto now = Clock::now();
-        if (done < batches_ && now - last_print_ < std::chrono::milliseconds(100)) return;
+        if (live()) {
+            if (done < batches_ && now - last_print_ < std::chrono::milliseconds(100)) return;
+            *out_ << '\r' << running_line(done, images, loss, accuracy, now) << "   " << std::flush;
+        } else {
+            // A log: the finished line follows at the end of the epoch, so only long epochs
+            // get running lines, one per log_every_seconds.
+            if (done >= batches_ || seconds_since(last_print_, now) < log_every_seconds_) return;
+            *out_ << running_line(done, images, loss, accuracy, now) << '\n' << std::flush;
+        }
         last_print_ = now;
-        const double elapsed = seconds_since(start_, now);
-        const double eta = done > 0 ? elapsed * static_cast<double>(batches_ - done) / static_cast<double>(done) : 0.0;
-        std::ostringstream line;
-        line << header() << ' ' << std::setw(width(batches_)) << done << '/' << batches_ << ' ' << bar(done) << " loss "
-             << std::fixed << std::setprecision(4) << loss << " acc " << accuracy << ' ' << std::setprecision(0)
-             << static_cast<double>(images) / std::max(elapsed, 1e-9) << " img/s ETA " << eta << 's';
-        *out_ << '\r' << line.str() << "   " << std::flush;
     }
 
     void end_epoch(const EpochLogs& logs) {
@@ -72,6 +75,18 @@ public:
 
 private:
     using Clock = std::chrono::steady_clock;
+
+    [[nodiscard]] std::string running_line(Index done, Index images, double loss, double accuracy,
+                                           Clock::time_point now) const {
+        const double elapsed = seconds_since(start_, now);
+        const double eta = done > 0 ? elapsed * static_cast<double>(batches_ - done) / static_cast<double>(done) : 0.0;
+        std::ostringstream line;
+        line << header() << ' ' << std::setw(width(batches_)) << done << '/' << batches_ << ' ' << bar(done) << " loss "
+             << std::fixed << std::setprecision(4) << loss << " acc " << accuracy << ' ' << std::setprecision(0)
+             << static_cast<double>(images) / std::max(elapsed, 1e-9) << " img/s ETA " << eta << 's';
+        return line.str();
+    }
+
     static double seconds_since(Clock::time_point a, Clock::time_point b) {
         return std::chrono::duration<double>(b - a).count();
     }
@@ -89,6 +104,7 @@ private:
 
     int verbose_;
     std::ostream* out_;
+    double log_every_seconds_;
     bool terminal_ = false;
     int epoch_ = 0, epochs_ = 0;
     Index batches_ = 0;

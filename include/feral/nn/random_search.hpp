@@ -12,19 +12,39 @@
 // trained with seeds derived from (seed, t); the split uses `seed`. So the whole search
 // is reproducible, and trial t is the same whatever the number of trials.
 //
+// Resuming: with `journal` set to a file path, every finished trial is appended to that
+// file (feral::nn::SearchJournal), and trials the file already holds are read back instead
+// of trained. So a search that was stopped after some trials continues from there, and a
+// search rerun with more trials only trains the new ones; the result is the one an
+// uninterrupted search gives. The file also records the seed, space and a checksum of the
+// data, and a journal of any other search is refused, never mixed in or overwritten.
+//
+// Progress (verbose >= 1): one line per trial, and after each trained trial an estimate of
+// the time the remaining trials need, from their training FLOPs at the rate measured so far;
+// verbose >= 2 also prints each trial's training FLOPs per image before the search starts.
+//
 // Example:
 //   feral::nn::RandomSearch<> search({.trials = 10, .epochs = 5, .validation = 0.2, .seed = 1});
 //   auto result = search.run(X, y, {1, 48, 48}, 7);
 //   std::cout << result.best().config.describe() << " " << result.best().val_accuracy;
+//   // the same search, resumable after an interruption:
+//   feral::nn::RandomSearch<> resumable({.trials = 10, .epochs = 5, .seed = 1, .journal = "search.journal"});
 #pragma once
 
 #include "feral/core/error.hpp"
 #include "feral/core/random.hpp"
+#include "feral/core/serialize.hpp"
 #include "feral/data/split.hpp"
 #include "feral/nn/architectures.hpp"
+#include "feral/nn/search_journal.hpp"
 
 #include <chrono>
+#include <cstring>
+#include <iomanip>
 #include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace feral::nn {
@@ -56,7 +76,8 @@ struct Trial {
     double val_loss = 0;
     double train_accuracy = 0;
     Index parameters = 0;
-    double seconds = 0;
+    double seconds = 0;      ///< wall-clock seconds of the trial (for a resumed trial: as recorded)
+    bool resumed = false;    ///< read back from the journal instead of trained in this run
 };
 
 struct SearchResult {
@@ -76,6 +97,7 @@ public:
         SearchSpace space{};
         int n_threads = 0;
         int verbose = 0;          ///< 0 silent, 1 one line per trial (to std::cout), 2 also each trial's epochs
+        std::string journal{};    ///< file recording finished trials so the search can resume; empty: none
     };
 
     RandomSearch() = default;
@@ -123,34 +145,46 @@ public:
         const Matrix<T> X_train = X(parts.train, Eigen::all), X_val = X(parts.test, Eigen::all);
         const Labels y_train = y(parts.train), y_val = y(parts.test);
 
+        std::optional<SearchJournal> journal;
+        if (!config_.journal.empty()) journal.emplace(config_.journal, identity(X, y, classes));
+        auto from_journal = [&](int t) { return journal && journal->finished().contains(t); };
+        // What each trial costs (training FLOPs of all its epochs), for the time estimate.
+        std::vector<double> work(static_cast<std::size_t>(config_.trials), 0.0);
+        if (config_.verbose > 0)
+            for (int t = 0; t < config_.trials; ++t) {
+                Sequential<T> model = architectures::make_cnn<T>(draw(t), classes);
+                model.build(shape, 0);
+                const double per_image = architectures::training_flops_per_image(model);
+                work[t] = per_image * config_.epochs * static_cast<double>(X_train.rows());
+                if (config_.verbose >= 2)
+                    std::cout << "plan: trial " << t + 1 << "/" << config_.trials << ": " << std::setprecision(3)
+                              << per_image / 1e9 << std::setprecision(6) << " training GFLOP per image"
+                              << (from_journal(t) ? " (in the journal)" : "") << "\n";
+            }
+        double trained_work = 0, trained_seconds = 0;
+
         SearchResult result;
         for (int t = 0; t < config_.trials; ++t) {
-            const auto start = std::chrono::steady_clock::now();
-            Trial trial;
-            trial.index = t;
-            trial.config = draw(t);
-            Sequential<T> model = architectures::make_cnn<T>(trial.config, classes);
-            const std::uint64_t trial_seed = Random(config_.seed).fork(1'000'000 + static_cast<std::uint64_t>(t)).next();
-            model.build(shape, trial_seed);
-            model.compile(std::make_unique<Adam<T>>(typename Adam<T>::Config{.learning_rate = trial.config.learning_rate}));
-            FitConfig fit;
-            fit.epochs = config_.epochs;
-            fit.batch_size = trial.config.batch_size;
-            fit.seed = trial_seed;
-            fit.verbose = config_.verbose >= 2 ? 1 : 0;
-            if (config_.verbose >= 2)
-                std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << "\n";
-            fit.n_threads = config_.n_threads;
-            const History h = model.fit(X_train, y_train, fit);
-            const Evaluation v = model.evaluate(X_val, y_val);
-            trial.val_accuracy = v.accuracy;
-            trial.val_loss = v.loss;
-            trial.train_accuracy = h.accuracy.back();
-            trial.parameters = model.parameter_count();
-            trial.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-            if (config_.verbose > 0)
+            Trial trial = from_journal(t) ? resume(journal->finished().at(t), *journal)
+                                          : train(t, X_train, y_train, X_val, y_val, shape, classes);
+            if (!trial.resumed) {
+                if (journal) journal->record(entry(trial));
+                trained_work += work[t];
+                trained_seconds += trial.seconds;
+            }
+            if (config_.verbose > 0) {
                 std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe()
-                          << " -> val_accuracy " << trial.val_accuracy << " (" << trial.seconds << " s)\n";
+                          << " -> val_accuracy " << trial.val_accuracy << " ("
+                          << (trial.resumed ? "from the journal, " : "") << trial.seconds << " s)\n";
+                double left = 0;
+                int trials_left = 0;
+                for (int u = t + 1; u < config_.trials; ++u)
+                    if (!from_journal(u)) left += work[u], ++trials_left;
+                if (!trial.resumed && trials_left > 0 && trained_work > 0)
+                    std::cout << "search: about " << duration_text(left * trained_seconds / trained_work) << " left for "
+                              << trials_left << " trial" << (trials_left > 1 ? "s" : "")
+                              << " (their training FLOPs at this search's measured rate)\n";
+            }
             result.trials.push_back(std::move(trial));
             const Trial& best = result.trials[result.best_index];
             const Trial& now = result.trials.back();
@@ -161,7 +195,124 @@ public:
         return result;
     }
 
+    /// The lines that identify this search in a journal: its seed, epochs, validation
+    /// fraction, number type and classes, every list of its space, and the data's shape
+    /// and checksum (so a journal of the same search on other images is refused).
+    [[nodiscard]] SearchJournal::Identity identity(ConstMatrixRef<T> X, ConstLabelsRef y, Index classes) const {
+        SearchJournal::Identity id;
+        id.search = detail::message("seed ", config_.seed, ", ", config_.epochs, " epochs per trial, validation ",
+                                    exact_text(config_.validation), ", ", classes, " classes, float",
+                                    8 * sizeof(T));
+        const SearchSpace& s = config_.space;
+        id.space = "conv_blocks " + list(s.conv_blocks) + "; filters " + list(s.filters) + "; kernel_sizes " +
+                   list(s.kernel_sizes) + "; dense_layers " + list(s.dense_layers) + "; dense_units " +
+                   list(s.dense_units) + "; dropout " + list(s.dropout) + "; batch_norm " + list(s.batch_norm) +
+                   "; learning_rates " + list(s.learning_rates) + "; batch_sizes " + list(s.batch_sizes) +
+                   "; convs_per_block " + list(s.convs_per_block) + "; block_dropout " + list(s.block_dropout) +
+                   "; dense_batch_norm " + list(s.dense_batch_norm) + "; batch_norm_momentum " +
+                   list(s.batch_norm_momentum);
+        std::uint64_t h = 0xcbf29ce484222325ULL;
+        for (Index c = 0; c < X.cols(); ++c)
+            for (Index r = 0; r < X.rows(); ++r) {
+                const T v = X(r, c);
+                unsigned char bytes[sizeof(T)];
+                std::memcpy(bytes, &v, sizeof(T));
+                h = detail::fnv1a64(bytes, sizeof(T), h);
+            }
+        for (Index i = 0; i < y.size(); ++i) {
+            const int label = y[i];
+            unsigned char bytes[sizeof(int)];
+            std::memcpy(bytes, &label, sizeof(int));
+            h = detail::fnv1a64(bytes, sizeof(int), h);
+        }
+        std::ostringstream checksum;
+        checksum << std::hex << std::setw(16) << std::setfill('0') << h;
+        id.data = detail::message(X.rows(), " x ", X.cols(), ", checksum ", checksum.str());
+        return id;
+    }
+
 private:
+    /// Builds trial t's network, trains it `epochs` on the training part and scores it on
+    /// the validation part.
+    Trial train(int t, const Matrix<T>& X_train, const Labels& y_train, const Matrix<T>& X_val, const Labels& y_val,
+                const Shape& shape, Index classes) const {
+        const auto start = std::chrono::steady_clock::now();
+        Trial trial;
+        trial.index = t;
+        trial.config = draw(t);
+        Sequential<T> model = architectures::make_cnn<T>(trial.config, classes);
+        const std::uint64_t trial_seed = Random(config_.seed).fork(1'000'000 + static_cast<std::uint64_t>(t)).next();
+        model.build(shape, trial_seed);
+        model.compile(std::make_unique<Adam<T>>(typename Adam<T>::Config{.learning_rate = trial.config.learning_rate}));
+        FitConfig fit;
+        fit.epochs = config_.epochs;
+        fit.batch_size = trial.config.batch_size;
+        fit.seed = trial_seed;
+        fit.verbose = config_.verbose >= 2 ? 1 : 0;
+        fit.n_threads = config_.n_threads;
+        if (config_.verbose >= 2)
+            std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << "\n";
+        const History h = model.fit(X_train, y_train, fit);
+        const Evaluation v = model.evaluate(X_val, y_val);
+        trial.val_accuracy = v.accuracy;
+        trial.val_loss = v.loss;
+        trial.train_accuracy = h.accuracy.back();
+        trial.parameters = model.parameter_count();
+        trial.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        return trial;
+    }
+
+    /// A trial read back from the journal; its configuration must be the one this search
+    /// draws for it (the journal's header matched, so only an edited file can differ).
+    Trial resume(const JournalEntry& e, const SearchJournal& journal) const {
+        Trial trial;
+        trial.index = e.index;
+        trial.config = draw(e.index);
+        if (trial.config.describe() != e.config)
+            detail::fail("RandomSearch::run: ", journal.path().string(), " records trial ", e.index + 1, " as '",
+                         e.config, "', but this search draws '", trial.config.describe(), "' for it");
+        trial.val_accuracy = e.val_accuracy;
+        trial.val_loss = e.val_loss;
+        trial.train_accuracy = e.train_accuracy;
+        trial.parameters = e.parameters;
+        trial.seconds = e.seconds;
+        trial.resumed = true;
+        return trial;
+    }
+
+    static JournalEntry entry(const Trial& t) {
+        return {.index = t.index, .val_accuracy = t.val_accuracy, .val_loss = t.val_loss,
+                .train_accuracy = t.train_accuracy, .parameters = t.parameters, .seconds = t.seconds,
+                .config = t.config.describe()};
+    }
+
+    template <class V>
+    static std::string list(const std::vector<V>& values) {
+        std::string text = "{";
+        for (std::size_t i = 0; i < values.size(); ++i) {
+            if (i > 0) text += ',';
+            if constexpr (std::is_same_v<V, bool>)
+                text += values[i] ? "true" : "false";
+            else if constexpr (std::is_floating_point_v<V>)
+                text += exact_text(values[i]);
+            else
+                text += detail::message(values[i]);
+        }
+        return text + "}";
+    }
+
+    static std::string duration_text(double seconds) {
+        std::ostringstream out;
+        out << std::fixed << std::setprecision(seconds < 60 ? 0 : 1);
+        if (seconds >= 3600)
+            out << seconds / 3600 << " h";
+        else if (seconds >= 60)
+            out << seconds / 60 << " min";
+        else
+            out << seconds << " s";
+        return out.str();
+    }
+
     void check_space(const Shape& shape, const char* where) const {
         const SearchSpace& s = config_.space;
         if (s.conv_blocks.empty() || s.filters.empty() || s.kernel_sizes.empty() || s.dense_layers.empty() ||
