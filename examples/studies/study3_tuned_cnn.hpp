@@ -156,8 +156,9 @@ inline Study run_study3(const Options& options) {
         for (const Trial& t : result.trials) {
             trial_names.push_back("trial " + std::to_string(t.index + 1));
             trial_accuracy.push_back(t.val_accuracy);
-            study.note("Trial " + std::to_string(t.index + 1) + ": " + t.config.describe() + " -> validation accuracy " +
-                       percent(t.val_accuracy) + " (" + std::to_string(t.parameters) + " parameters, " +
+            study.note("Trial " + std::to_string(t.index + 1) + ": " + t.config.describe() + " -> " +
+                       (t.diverged ? "training diverged, scored " : "validation accuracy ") + percent(t.val_accuracy) +
+                       " (" + std::to_string(t.parameters) + " parameters, " +
                        seconds_text(t.seconds) + (t.resumed ? ", read back from the journal" : "") + ")");
         }
         study.note("Best trial: " + std::to_string(best.index + 1) + " (" + best.config.describe() +

@@ -6,6 +6,7 @@
 #include "test_support.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -294,12 +295,18 @@ TEST_CASE("A random search refuses a journal of another search or a damaged one,
     SECTION("another space") {
         auto other = config;
         other.space.filters = {4, 16};
+        CHECK_THROWS_AS(refused(other, X), feral::invalid_argument);
         CHECK_THROWS_WITH(refused(other, X), Catch::Contains("line 3") && Catch::Contains("filters {4,16}"));
     }
     SECTION("other images") {
         Matrix<float> changed = X;
         changed(7, 3) += 0.5f;
+        CHECK_THROWS_AS(refused(config, changed), feral::invalid_argument);
         CHECK_THROWS_WITH(refused(config, changed), Catch::Contains("line 4") && Catch::Contains("checksum"));
+    }
+    SECTION("the same pixels read as another image shape") {
+        CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {4, 4, 4}, 2),
+                          Catch::Contains("line 4") && Catch::Contains("as 4x4x4"));
     }
     SECTION("a trial line cut short by an interrupted write") {
         expected = good + "trial 2\t0.5";
@@ -327,12 +334,76 @@ TEST_CASE("A random search refuses a journal of another search or a damaged one,
         write(journal, edited);
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("records trial 1 as 'conv 999"));
     }
-    SECTION("a file that is not a journal") {
-        expected = "emotion,pixels,Usage\n0,1 2 3,Training\n";
+    SECTION("a file that is not a journal, even one without a last newline") {
+        expected = "emotion,pixels,Usage\n0,1 2 3,Training";
         write(journal, expected);
         CHECK_THROWS_AS(refused(config, X), feral::format_error);
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("not a feral search journal"));
     }
+    SECTION("a header cut short") {
+        expected = good.substr(0, good.find("space "));
+        write(journal, expected);
+        CHECK_THROWS_AS(refused(config, X), feral::format_error);
+        CHECK_THROWS_WITH(refused(config, X), Catch::Contains("header ends at line 2"));
+    }
+    SECTION("a trial line with an impossible value") {
+        expected = good + "trial 2\t0.5\t0.7\t0.5\t-10\t1\tconv 4\n";
+        write(journal, expected);
+        CHECK_THROWS_WITH(refused(config, X), Catch::Contains("line 7") && Catch::Contains("parameters must be >= 0"));
+    }
+    SECTION("labels that do not fit the classes, found before the journal is touched") {
+        CHECK_THROWS_WITH(RandomSearch<float>(config).run(X, y, {1, 8, 8}, 1), Catch::Contains("classes must be >= 2"));
+        auto elsewhere = config;
+        elsewhere.journal = (dir / "never.journal").string();
+        Labels too_high = y;
+        too_high[3] = 2;
+        CHECK_THROWS_WITH(RandomSearch<float>(elsewhere).run(X, too_high, {1, 8, 8}, 2),
+                          Catch::Contains("label 2") && Catch::Contains("classes = 2"));
+        CHECK_FALSE(std::filesystem::exists(dir / "never.journal"));
+    }
+    SECTION("a directory in place of the file") {
+        auto directory = config;
+        directory.journal = dir.string();
+        CHECK_THROWS_AS(refused(directory, X), feral::invalid_argument);
+        CHECK_THROWS_WITH(refused(directory, X), Catch::Contains("not a regular file"));
+    }
     // Refusing never rewrites: the file holds what it held before the refused runs.
     CHECK(contents(journal) == expected);
+}
+
+TEST_CASE("A random search journal starts in an empty file, resumes a header-only one, and keeps diverged trials",
+          "[nn][random_search][journal]") {
+    Matrix<float> X;
+    Labels y;
+    halves(80, X, y);
+    const auto dir = feral::test::scratch_dir("search_journal_edges");
+    auto config = small_search(2);
+
+    // An empty file (a user's `touch`) is a new journal; so is a run killed before any
+    // trial finished, which leaves only the header.
+    config.journal = (dir / "empty.journal").string();
+    write(config.journal, "");
+    const SearchResult from_empty = RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
+    const std::string full = contents(config.journal);
+    write(config.journal, full.substr(0, full.find("trial 1\t")));
+    const SearchResult from_header = RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
+    for (const Trial& t : from_header.trials) CHECK_FALSE(t.resumed);
+    CHECK(from_header.trials[1].val_loss == from_empty.trials[1].val_loss);
+    CHECK(contents(config.journal).substr(0, 40) == full.substr(0, 40));
+
+    // A configuration that diverges is kept, scored 0 with loss inf, and read back as such.
+    auto wild = small_search(1);
+    wild.space.learning_rates = {1e30};
+    wild.space.batch_norm = {false};
+    wild.space.dense_layers = {1};
+    wild.journal = (dir / "wild.journal").string();
+    const SearchResult diverged = RandomSearch<float>(wild).run(X, y, {1, 8, 8}, 2);
+    REQUIRE(diverged.trials.size() == 1);
+    CHECK(diverged.trials[0].diverged);
+    CHECK(diverged.trials[0].val_accuracy == 0.0);
+    CHECK(std::isinf(diverged.trials[0].val_loss));
+    CHECK_THAT(contents(wild.journal), Catch::Contains("trial 1\t0\tinf\t0\t"));
+    const SearchResult read_back = RandomSearch<float>(wild).run(X, y, {1, 8, 8}, 2);
+    CHECK(read_back.trials[0].resumed);
+    CHECK(read_back.trials[0].diverged);
 }

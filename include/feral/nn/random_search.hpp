@@ -16,8 +16,10 @@
 // file (feral::nn::SearchJournal), and trials the file already holds are read back instead
 // of trained. So a search that was stopped after some trials continues from there, and a
 // search rerun with more trials only trains the new ones; the result is the one an
-// uninterrupted search gives. The file also records the seed, space and a checksum of the
-// data, and a journal of any other search is refused, never mixed in or overwritten.
+// uninterrupted search gives. The file also records the seed, space, image shape and a
+// checksum of the data, and a journal of any other search is refused, never mixed in or
+// overwritten (it cannot tell a journal written by an older feral: start a new one after
+// upgrading).
 //
 // Progress (verbose >= 1): one line per trial, and after each trained trial an estimate of
 // the time the remaining trials need, from their training FLOPs at the rate measured so far;
@@ -39,9 +41,11 @@
 #include "feral/nn/search_journal.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <iomanip>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -78,6 +82,7 @@ struct Trial {
     Index parameters = 0;
     double seconds = 0;      ///< wall-clock seconds of the trial (for a resumed trial: as recorded)
     bool resumed = false;    ///< read back from the journal instead of trained in this run
+    bool diverged = false;   ///< training hit a non-finite loss; scored 0, validation loss inf
 };
 
 struct SearchResult {
@@ -96,7 +101,9 @@ public:
         std::uint64_t seed = 0;
         SearchSpace space{};
         int n_threads = 0;
-        int verbose = 0;          ///< 0 silent, 1 one line per trial (to std::cout), 2 also each trial's epochs
+        /// 0 silent; 1 one line per trial (to std::cout) and, after each trained trial, the time
+        /// left; 2 also each trial's training FLOPs before the search starts, and its epochs
+        int verbose = 0;
         std::string journal{};    ///< file recording finished trials so the search can resume; empty: none
     };
 
@@ -131,7 +138,10 @@ public:
 
     /// Runs the search on X (N x C*H*W, one image per row), labels 0..classes-1.
     /// Throws invalid_argument for an empty option list, conv blocks that pool the
-    /// image below 1 pixel, impossible counts, or bad data.
+    /// image below 1 pixel, impossible counts, bad data, or a journal of another search;
+    /// format_error for a damaged journal and io_error for one that cannot be written.
+    /// A trial whose training diverges (numerical_error) does not stop the search: it is
+    /// kept with accuracy 0 and validation loss inf (Trial::diverged).
     SearchResult run(ConstMatrixRef<T> X, ConstLabelsRef y, const Shape& shape, Index classes) const {
         constexpr const char* where = "RandomSearch::run";
         check_space(shape, where);
@@ -140,42 +150,50 @@ public:
         check_fit_input(X, y, where);
         if (X.cols() != shape.size())
             detail::fail(where, ": X has ", X.cols(), " values per sample, shape ", to_string(shape), " needs ", shape.size());
+        if (classes < 2) detail::fail(where, ": classes must be >= 2, got ", classes);
+        if (y.maxCoeff() >= classes)
+            detail::fail(where, ": label ", y.maxCoeff(), " is not below classes = ", classes);
         const SplitIndices parts = stratified_split(y, {.validation = 0.0, .test = config_.validation, .seed = config_.seed});
         if (parts.test.empty()) detail::fail(where, ": validation fraction ", config_.validation, " leaves no validation sample");
         const Matrix<T> X_train = X(parts.train, Eigen::all), X_val = X(parts.test, Eigen::all);
         const Labels y_train = y(parts.train), y_val = y(parts.test);
 
         std::optional<SearchJournal> journal;
-        if (!config_.journal.empty()) journal.emplace(config_.journal, identity(X, y, classes));
+        if (!config_.journal.empty()) journal.emplace(config_.journal, identity(X, y, shape, classes));
         auto from_journal = [&](int t) { return journal && journal->finished().contains(t); };
-        // What each trial costs (training FLOPs of all its epochs), for the time estimate.
-        std::vector<double> work(static_cast<std::size_t>(config_.trials), 0.0);
-        if (config_.verbose > 0)
-            for (int t = 0; t < config_.trials; ++t) {
-                Sequential<T> model = architectures::make_cnn<T>(draw(t), classes);
-                model.build(shape, 0);
-                const double per_image = architectures::training_flops_per_image(model);
-                work[t] = per_image * config_.epochs * static_cast<double>(X_train.rows());
-                if (config_.verbose >= 2)
-                    std::cout << "plan: trial " << t + 1 << "/" << config_.trials << ": " << std::setprecision(3)
-                              << per_image / 1e9 << std::setprecision(6) << " training GFLOP per image"
-                              << (from_journal(t) ? " (in the journal)" : "") << "\n";
+        // Each trial's network, built once untrained: its size checks a journal's record and
+        // its training FLOPs (of all its epochs) give the time estimate.
+        std::vector<double> work(static_cast<std::size_t>(config_.trials));
+        std::vector<Index> parameters(static_cast<std::size_t>(config_.trials));
+        for (int t = 0; t < config_.trials; ++t) {
+            Sequential<T> model = architectures::make_cnn<T>(draw(t), classes);
+            model.build(shape, 0);
+            const double per_image = architectures::training_flops_per_image(model);
+            work[t] = per_image * config_.epochs * static_cast<double>(X_train.rows());
+            parameters[t] = model.parameter_count();
+            if (config_.verbose >= 2) {
+                std::ostringstream line;
+                line << "plan: trial " << t + 1 << "/" << config_.trials << ": " << std::setprecision(3)
+                     << per_image / 1e9 << " training GFLOP per image" << (from_journal(t) ? " (in the journal)" : "");
+                std::cout << line.str() << "\n";
             }
+        }
         double trained_work = 0, trained_seconds = 0;
 
         SearchResult result;
         for (int t = 0; t < config_.trials; ++t) {
-            Trial trial = from_journal(t) ? resume(journal->finished().at(t), *journal)
+            Trial trial = from_journal(t) ? resume(journal->finished().at(t), parameters[t], *journal)
                                           : train(t, X_train, y_train, X_val, y_val, shape, classes);
+            if (config_.verbose > 0)  // before recording, so a failing write loses no result
+                std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << " -> "
+                          << (trial.diverged ? "diverged, " : "") << "val_accuracy " << trial.val_accuracy << " ("
+                          << (trial.resumed ? "from the journal, " : "") << trial.seconds << " s)" << std::endl;
             if (!trial.resumed) {
                 if (journal) journal->record(entry(trial));
                 trained_work += work[t];
                 trained_seconds += trial.seconds;
             }
             if (config_.verbose > 0) {
-                std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe()
-                          << " -> val_accuracy " << trial.val_accuracy << " ("
-                          << (trial.resumed ? "from the journal, " : "") << trial.seconds << " s)\n";
                 double left = 0;
                 int trials_left = 0;
                 for (int u = t + 1; u < config_.trials; ++u)
@@ -198,7 +216,8 @@ public:
     /// The lines that identify this search in a journal: its seed, epochs, validation
     /// fraction, number type and classes, every list of its space, and the data's shape
     /// and checksum (so a journal of the same search on other images is refused).
-    [[nodiscard]] SearchJournal::Identity identity(ConstMatrixRef<T> X, ConstLabelsRef y, Index classes) const {
+    [[nodiscard]] SearchJournal::Identity identity(ConstMatrixRef<T> X, ConstLabelsRef y, const Shape& shape,
+                                                   Index classes) const {
         SearchJournal::Identity id;
         id.search = detail::message("seed ", config_.seed, ", ", config_.epochs, " epochs per trial, validation ",
                                     exact_text(config_.validation), ", ", classes, " classes, float",
@@ -212,8 +231,8 @@ public:
                    "; dense_batch_norm " + list(s.dense_batch_norm) + "; batch_norm_momentum " +
                    list(s.batch_norm_momentum);
         std::uint64_t h = 0xcbf29ce484222325ULL;
-        for (Index c = 0; c < X.cols(); ++c)
-            for (Index r = 0; r < X.rows(); ++r) {
+        for (Index r = 0; r < X.rows(); ++r)  // row by row: the order a row-major matrix is stored in
+            for (Index c = 0; c < X.cols(); ++c) {
                 const T v = X(r, c);
                 unsigned char bytes[sizeof(T)];
                 std::memcpy(bytes, &v, sizeof(T));
@@ -227,7 +246,7 @@ public:
         }
         std::ostringstream checksum;
         checksum << std::hex << std::setw(16) << std::setfill('0') << h;
-        id.data = detail::message(X.rows(), " x ", X.cols(), ", checksum ", checksum.str());
+        id.data = detail::message(X.rows(), " x ", X.cols(), " as ", to_string(shape), ", checksum ", checksum.str());
         return id;
     }
 
@@ -252,31 +271,46 @@ private:
         fit.n_threads = config_.n_threads;
         if (config_.verbose >= 2)
             std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << "\n";
-        const History h = model.fit(X_train, y_train, fit);
-        const Evaluation v = model.evaluate(X_val, y_val);
-        trial.val_accuracy = v.accuracy;
-        trial.val_loss = v.loss;
-        trial.train_accuracy = h.accuracy.back();
         trial.parameters = model.parameter_count();
+        try {
+            const History h = model.fit(X_train, y_train, fit);
+            const Evaluation v = model.evaluate(X_val, y_val);
+            trial.val_accuracy = v.accuracy;
+            trial.val_loss = v.loss;
+            trial.train_accuracy = h.accuracy.back();
+        } catch (const numerical_error& e) {
+            // A configuration that diverges is a result of the search, not a reason to lose
+            // the other trials; it scores 0 so it is never the best unless all diverge.
+            if (config_.verbose > 0) std::cout << "trial " << t + 1 << " diverged: " << e.what() << "\n";
+            trial.diverged = true;
+            trial.val_accuracy = 0;
+            trial.val_loss = std::numeric_limits<double>::infinity();
+            trial.train_accuracy = 0;
+        }
         trial.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return trial;
     }
 
-    /// A trial read back from the journal; its configuration must be the one this search
-    /// draws for it (the journal's header matched, so only an edited file can differ).
-    Trial resume(const JournalEntry& e, const SearchJournal& journal) const {
+    /// A trial read back from the journal; its configuration and size must be the ones this
+    /// search draws and builds for it (the journal's header matched, so only an edited file,
+    /// or one written by a feral that built networks differently, can differ).
+    Trial resume(const JournalEntry& e, Index parameters, const SearchJournal& journal) const {
         Trial trial;
         trial.index = e.index;
         trial.config = draw(e.index);
         if (trial.config.describe() != e.config)
             detail::fail("RandomSearch::run: ", journal.path().string(), " records trial ", e.index + 1, " as '",
                          e.config, "', but this search draws '", trial.config.describe(), "' for it");
+        if (e.parameters != parameters)
+            detail::fail("RandomSearch::run: ", journal.path().string(), " records trial ", e.index + 1, " with ",
+                         e.parameters, " parameters, but this search builds it with ", parameters);
         trial.val_accuracy = e.val_accuracy;
         trial.val_loss = e.val_loss;
         trial.train_accuracy = e.train_accuracy;
         trial.parameters = e.parameters;
         trial.seconds = e.seconds;
         trial.resumed = true;
+        trial.diverged = std::isinf(e.val_loss);
         return trial;
     }
 
