@@ -1,5 +1,6 @@
 // Conv2D forward + backward (kernel, bias and input gradients) on the convolutions of a
-// 48x48 FER CNN, batch 64, float. Counter "FLOPS" = 3 x the forward's 2*N*F*C*k*k*OH*OW
+// 48x48 FER CNN (layers 0-3) and two 5x5 convolutions of study 3's random search (layers
+// 4-5), batch 64, float. Counter "FLOPS" = 3 x the forward's 2*N*F*C*k*k*OH*OW
 // (forward, kernel gradient, input gradient) per second. The peer is
 // benchmarks/peers/bench_conv_torch.py (same shapes, same counters).
 //
@@ -15,16 +16,19 @@
 namespace {
 
 struct ConvShape {
-    feral::Index channels, size, filters;
+    feral::Index channels, size, filters, kernel;
 };
-// 1->32 on 48x48, 32->64 on 48x48, 64->128 on 24x24, 128->128 on 12x12: 3x3 'same' + ReLU.
-constexpr ConvShape kShapes[] = {{1, 48, 32}, {32, 48, 64}, {64, 24, 128}, {128, 12, 128}};
+// 'same' + ReLU: 3x3 1->32 on 48x48, 32->64 on 48x48, 64->128 on 24x24, 128->128 on 12x12;
+// 5x5 64->64 on 48x48 and 128->128 on 24x24 (blocks the search draws, e.g. its trial 1).
+constexpr ConvShape kShapes[] = {{1, 48, 32, 3},  {32, 48, 64, 3},  {64, 24, 128, 3},
+                                 {128, 12, 128, 3}, {64, 48, 64, 5}, {128, 24, 128, 5}};
+constexpr long kLayers = static_cast<long>(sizeof kShapes / sizeof kShapes[0]);
 constexpr feral::Index kBatch = 64;
 
 void BM_conv2d_forward_backward(benchmark::State& state) {
     const auto shape = kShapes[state.range(0)];
     const int threads = static_cast<int>(state.range(1));
-    feral::nn::Conv2D<float> conv({.filters = shape.filters, .kernel_size = 3, .padding = feral::nn::Padding::same,
+    feral::nn::Conv2D<float> conv({.filters = shape.filters, .kernel_size = shape.kernel, .padding = feral::nn::Padding::same,
                                    .activation = feral::nn::Activation::relu});
     feral::Random rng(1);
     conv.set_threads(threads);
@@ -40,13 +44,13 @@ void BM_conv2d_forward_backward(benchmark::State& state) {
         benchmark::DoNotOptimize(dx.data());
         benchmark::ClobberMemory();
     }
-    const double forward_flops = 2.0 * kBatch * shape.filters * shape.channels * 9 * shape.size * shape.size;
+    const double forward_flops = 2.0 * kBatch * shape.filters * shape.channels * shape.kernel * shape.kernel * shape.size * shape.size;
     state.counters["FLOPS"] = benchmark::Counter(3 * forward_flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_conv2d_forward(benchmark::State& state) {
     const auto shape = kShapes[state.range(0)];
-    feral::nn::Conv2D<float> conv({.filters = shape.filters, .kernel_size = 3, .padding = feral::nn::Padding::same,
+    feral::nn::Conv2D<float> conv({.filters = shape.filters, .kernel_size = shape.kernel, .padding = feral::nn::Padding::same,
                                    .activation = feral::nn::Activation::relu});
     feral::Random rng(1);
     conv.set_threads(static_cast<int>(state.range(1)));
@@ -58,7 +62,7 @@ void BM_conv2d_forward(benchmark::State& state) {
         benchmark::DoNotOptimize(y.data());
         benchmark::ClobberMemory();
     }
-    const double forward_flops = 2.0 * kBatch * shape.filters * shape.channels * 9 * shape.size * shape.size;
+    const double forward_flops = 2.0 * kBatch * shape.filters * shape.channels * shape.kernel * shape.kernel * shape.size * shape.size;
     state.counters["FLOPS"] = benchmark::Counter(forward_flops, benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -69,7 +73,7 @@ double fastest(const std::vector<double>& v) { return *std::min_element(v.begin(
 void shapes(benchmark::internal::Benchmark* b) {
     b->ArgNames({"layer", "threads"});
     for (long threads : {1, 2})
-        for (long layer = 0; layer < 4; ++layer) b->Args({layer, threads});
+        for (long layer = 0; layer < kLayers; ++layer) b->Args({layer, threads});
 }
 
 }  // namespace

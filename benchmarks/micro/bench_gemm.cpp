@@ -5,6 +5,10 @@
 //
 // Shapes: squares, and the products a 48x48 FER CNN runs (conv as im2col + GEMM per
 // image: filters x pixels x C*k*k; Dense: batch x units x features).
+//
+// BM_fma_peak is the roofline these figures are read against: one core issuing nothing but
+// independent vector FMAs (24 accumulators with 32 vector registers, 12 with 16: more
+// chains than FMA latency x ports), about the most a float kernel can reach on one core.
 // GCC 12 reports -Wmaybe-uninitialized false positives inside its own AVX-512 intrinsic
 // headers (the `__Y = __Y` idiom of _mm512_undefined_*) when Eigen's product is inlined.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -15,6 +19,8 @@
 
 #include <Eigen/Core>
 #include <benchmark/benchmark.h>
+
+#include <xsimd/xsimd.hpp>
 
 #include <algorithm>
 #include <vector>
@@ -65,6 +71,24 @@ void BM_eigen_gemm(benchmark::State& state) {
     Eigen::setNbThreads(1);
 }
 
+void BM_fma_peak(benchmark::State& state) {
+    using batch = xsimd::batch<float>;
+    constexpr int kChains = batch::size * sizeof(float) >= 64 ? 24 : 12;  // leave registers for a and b
+    constexpr long kSteps = 1 << 16;
+    batch acc[kChains];
+    for (int i = 0; i < kChains; ++i) acc[i] = batch(0.001f * static_cast<float>(i));
+    const batch a(1.0000001f), b(0.9999999f);
+    for (auto _ : state) {
+        for (long step = 0; step < kSteps; ++step) {
+#pragma GCC unroll 24
+            for (int i = 0; i < kChains; ++i) acc[i] = xsimd::fma(acc[i], a, b);
+        }
+        for (int i = 0; i < kChains; ++i) benchmark::DoNotOptimize(acc[i]);
+    }
+    state.counters["FLOPS"] = benchmark::Counter(2.0 * kChains * kSteps * static_cast<double>(batch::size),
+                                                 benchmark::Counter::kIsIterationInvariantRate);
+}
+
 /// With --benchmark_repetitions=R, also report the fastest repetition ("_min"): on a
 /// shared machine the minimum is the least disturbed measurement.
 double fastest(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
@@ -82,6 +106,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
+BENCHMARK(BM_fma_peak)->UseRealTime()->ComputeStatistics("min", fastest);
 BENCHMARK(BM_feral_gemm)->Apply(shapes)->UseRealTime()->ComputeStatistics("min", fastest);
 BENCHMARK(BM_eigen_gemm)->Apply(shapes)->UseRealTime()->ComputeStatistics("min", fastest);
 BENCHMARK_MAIN();

@@ -1,4 +1,4 @@
-"""Peer of benchmarks/micro/bench_conv.cpp: PyTorch 1.13 Conv2d(3x3, padding=1) + ReLU,
+"""Peer of benchmarks/micro/bench_conv.cpp: PyTorch 1.13 Conv2d(k x k, 'same' padding) + ReLU,
 forward and forward+backward (weight, bias and input gradients), batch 64, float32, on
 the same shapes; prints one JSON line per case with ms per iteration and GFLOP/s.
 
@@ -10,7 +10,8 @@ import time
 
 import torch
 
-SHAPES = [(1, 48, 32), (32, 48, 64), (64, 24, 128), (128, 12, 128)]
+# (channels, size, filters, kernel): the same layers as bench_conv.cpp, 'same' padding.
+SHAPES = [(1, 48, 32, 3), (32, 48, 64, 3), (64, 24, 128, 3), (128, 12, 128, 3), (64, 48, 64, 5), (128, 24, 128, 5)]
 BATCH = 64
 
 
@@ -43,12 +44,12 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(1)
     for layer in args.layers:
-        c, size, f = SHAPES[layer]
-        conv = torch.nn.Conv2d(c, f, 3, padding=1)
+        c, size, f, k = SHAPES[layer]
+        conv = torch.nn.Conv2d(c, f, k, padding=k // 2)
         x = torch.rand(BATCH, c, size, size) * 2 - 1
         x.requires_grad_(True)
         dy = torch.rand(BATCH, f, size, size) * 2 - 1
-        forward_flops = 2.0 * BATCH * f * c * 9 * size * size
+        forward_flops = 2.0 * BATCH * f * c * k * k * size * size
 
         def forward():
             with torch.no_grad():

@@ -18,13 +18,25 @@
 //   jr, ir: MR x NR tiles                     B micro-panel (KC x NR) stays in L1
 // and the micro-kernel keeps an MR x NR tile of C in vector registers while it streams
 // k = 0..KC-1: NR/lanes vector loads of B, MR broadcasts of A, MR*NR/lanes FMAs.
-// With AVX-512 and float the tile is 12 x 32 (24 accumulators of the 32 zmm registers);
-// with 256-bit vectors it is 6 x 16 (12 of 16 ymm registers).
+// K is cut into nearly equal blocks of at most KC (288 = 144 + 144 rather than 160 + 128,
+// 330 = 110 x 3 rather than 160 + 160 + 10: a short block pays a whole load and store of
+// the C tile for few FMAs).
+//
+// Two tile shapes hold the same number of accumulators (24 of the 32 zmm registers with
+// AVX-512): 12 rows x 2 vectors (12 x 32 floats) and 8 rows x 3 vectors (8 x 48). gemm
+// takes the one that pads the product least: filter counts are multiples of 8 and 48
+// divides the 48x48, 24x24 and 12x12 faces' pixel counts, so a convolution usually has no
+// partial tile with 8 x 48 (64 filters in 12-row tiles waste a ninth of the FMAs), while
+// Dense(64) keeps 12 x 32. With equal K blocks it ran the 64 x 2304 x 288 product of a
+// 32->64 convolution 54% faster on one core (benchmarks/RESULTS.md, "NN kernels"). With 16
+// vector registers (256-bit vectors and smaller) only the 6 x 2-vector tile is used (6 x 16
+// floats with AVX2): a 4 x 3-vector tile would need all 16 registers and was never measured.
 //
 // Determinism: every element of C is accumulated in the same order (k ascending inside
 // each KC block, blocks in order) whatever tile it falls in, and partial edge tiles use
 // the same micro-kernel on zero-padded panels, so gemm_parallel gives bit-identical
-// results for every thread count.
+// results for every thread count, and both tile shapes give bit-identical results (KC, and
+// so the points where K is cut, is the same for both, and for every target).
 //
 // Memory: the packing buffers are per thread (thread_local), grown on first use and
 // reused afterwards: the steady state allocates nothing. No exceptions are thrown.
@@ -85,17 +97,23 @@ void gemm_reference(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, 
     }
 }
 
-/// Tile and block sizes for scalar type T on architecture Arch.
-template <class T, class Arch = xsimd::default_arch>
+/// Tile and block sizes for scalar type T on architecture Arch, with tiles `Vectors`
+/// vectors wide (2 or 3, see the header comment).
+template <class T, class Arch = xsimd::default_arch, int Vectors = 2>
 struct GemmBlocking {
+    static_assert(Vectors == 2 || Vectors == 3, "GEMM tiles are 2 or 3 vectors wide");
     using batch = xsimd::batch<T, Arch>;
     static constexpr int lanes = static_cast<int>(batch::size);
-    static constexpr int vectors_per_row = 2;                     // NR = 2 vectors
+    static constexpr bool many_registers = sizeof(T) * lanes >= 64;  // AVX-512: 32 vector registers, else 16
+    static constexpr int accumulators = many_registers ? 24 : 12;
+    static constexpr int vectors_per_row = Vectors;
     static constexpr int NR = vectors_per_row * lanes;
-    static constexpr int MR = sizeof(T) * lanes >= 64 ? 12 : 6;  // 32 vs 16 vector registers
-    static constexpr gemm_index KC = 256;                         // B micro-panel KC*NR fits L1
-    static constexpr gemm_index MC = MR * 16;                     // A block MC*KC fits L2
-    static constexpr gemm_index NC = NR * 64;                     // B panel KC*NC fits L2/L3
+    static constexpr int MR = accumulators / Vectors;
+    // One KC for both tiles and every target (results depend on neither); the B
+    // micro-panel KC*NR stays in L1 (30 KB for 160 x 48 floats).
+    static constexpr gemm_index KC = 160;
+    static constexpr gemm_index MC = MR * 16;  // A block MC*KC fits L2
+    static constexpr gemm_index NC = NR * 64;  // B panel KC*NC fits L2/L3
 };
 
 namespace gemm_detail {
@@ -170,10 +188,10 @@ void pack_a(gemm_index mc, gemm_index kc, const GemmOperand<T>& A, gemm_index ic
 
 /// One MR x NR tile: C_tile = (load_c ? C_tile : 0) + a * b, then the epilogue if `last`.
 /// mr x nr is the part of the tile inside C (edge tiles are partial).
-template <class T, class Arch>
+template <class T, class Arch, int Vectors>
 void micro_kernel(gemm_index kc, const T* a, const T* b, T* c, gemm_index ldc, gemm_index mr, gemm_index nr,
                   bool load_c, bool last, const T* row_bias, const T* col_bias, bool relu) {
-    using Blocking = GemmBlocking<T, Arch>;
+    using Blocking = GemmBlocking<T, Arch, Vectors>;
     using batch = typename Blocking::batch;
     constexpr int MR = Blocking::MR;
     constexpr int NV = Blocking::vectors_per_row;
@@ -239,11 +257,26 @@ void micro_kernel(gemm_index kc, const T* a, const T* b, T* c, gemm_index ldc, g
 
 }  // namespace gemm_detail
 
-/// The fast single-threaded GEMM (see the header comment). Same contract as gemm_reference.
+/// The tile width (2 or 3 vectors) that pads an M x N product least; ties go to 3. With
+/// 16 vector registers, always 2 (see the header comment).
 template <class T, class Arch = xsimd::default_arch>
-void gemm(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperand<T> B, T* C, gemm_index ldc,
-          bool accumulate, const GemmEpilogue<T>& epilogue = {}) {
-    using Blocking = GemmBlocking<T, Arch>;
+int gemm_tile_vectors(gemm_index M, gemm_index N) {
+    using Two = GemmBlocking<T, Arch, 2>;
+    using Three = GemmBlocking<T, Arch, 3>;
+    if constexpr (!Two::many_registers) {
+        return 2;
+    } else {
+        auto padded = [M, N](gemm_index mr, gemm_index nr) { return (M + mr - 1) / mr * mr * ((N + nr - 1) / nr * nr); };
+        return padded(Three::MR, Three::NR) <= padded(Two::MR, Two::NR) ? 3 : 2;
+    }
+}
+
+/// The single-threaded GEMM with tiles `Vectors` vectors wide. Same contract as
+/// gemm_reference; gemm below picks the tile.
+template <class T, class Arch, int Vectors>
+void gemm_with_tile(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperand<T> B, T* C,
+                    gemm_index ldc, bool accumulate, const GemmEpilogue<T>& epilogue = {}) {
+    using Blocking = GemmBlocking<T, Arch, Vectors>;
     constexpr int MR = Blocking::MR;
     constexpr int NR = Blocking::NR;
     constexpr gemm_index KC = Blocking::KC, MC = Blocking::MC, NC = Blocking::NC;
@@ -254,14 +287,15 @@ void gemm(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperan
     }
     const gemm_index nc_max = std::min<gemm_index>(NC, (N + NR - 1) / NR * NR);
     const gemm_index mc_max = std::min<gemm_index>(MC, (M + MR - 1) / MR * MR);
-    const gemm_index kc_max = std::min<gemm_index>(KC, K);
+    const gemm_index k_blocks = (K + KC - 1) / KC;
+    const gemm_index kc_max = (K + k_blocks - 1) / k_blocks;  // equal blocks of at most KC
     T* packed_b = gemm_detail::thread_buffer<T>(0, static_cast<std::size_t>(kc_max * nc_max));
     T* packed_a = gemm_detail::thread_buffer<T>(1, static_cast<std::size_t>(kc_max * mc_max));
 
     for (gemm_index jc = 0; jc < N; jc += NC) {
         const gemm_index nc = std::min(NC, N - jc);
-        for (gemm_index pc = 0; pc < K; pc += KC) {
-            const gemm_index kc = std::min(KC, K - pc);
+        for (gemm_index pc = 0; pc < K; pc += kc_max) {
+            const gemm_index kc = std::min(kc_max, K - pc);
             const bool load_c = accumulate || pc > 0;
             const bool last = pc + kc >= K;
             gemm_detail::pack_b<T, NR>(kc, nc, B, pc, jc, packed_b);
@@ -275,7 +309,7 @@ void gemm(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperan
                     for (gemm_index ir = 0; ir < mc; ir += MR) {
                         const gemm_index mr = std::min<gemm_index>(MR, mc - ir);
                         const T* row_bias = epilogue.row_bias ? epilogue.row_bias + ic + ir : nullptr;
-                        gemm_detail::micro_kernel<T, Arch>(kc, packed_a + ir * kc, b_strip,
+                        gemm_detail::micro_kernel<T, Arch, Vectors>(kc, packed_a + ir * kc, b_strip,
                                                            C + (ic + ir) * ldc + jc + jr, ldc, mr, nr, load_c,
                                                            last, row_bias, col_bias, epilogue.relu);
                     }
@@ -285,18 +319,25 @@ void gemm(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperan
     }
 }
 
-/// gemm split over `threads` (0 = automatic) by blocks of whole tiles of C, so the result
-/// is bit-identical for every thread count. Small products run on the calling thread.
+/// The fast single-threaded GEMM (see the header comment): the tile that pads the
+/// product least. Same contract as gemm_reference.
 template <class T, class Arch = xsimd::default_arch>
-void gemm_parallel(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperand<T> B, T* C,
-                   gemm_index ldc, bool accumulate, const GemmEpilogue<T>& epilogue, int threads) {
-    using Blocking = GemmBlocking<T, Arch>;
+void gemm(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperand<T> B, T* C, gemm_index ldc,
+          bool accumulate, const GemmEpilogue<T>& epilogue = {}) {
+    if (gemm_tile_vectors<T, Arch>(M, N) == 3)
+        gemm_with_tile<T, Arch, 3>(M, N, K, A, B, C, ldc, accumulate, epilogue);
+    else
+        gemm_with_tile<T, Arch, 2>(M, N, K, A, B, C, ldc, accumulate, epilogue);
+}
+
+namespace gemm_detail {
+
+/// gemm_parallel with a fixed tile: the split is by blocks of whole tiles of C.
+template <class T, class Arch, int Vectors>
+void gemm_parallel_with_tile(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperand<T> B, T* C,
+                             gemm_index ldc, bool accumulate, const GemmEpilogue<T>& epilogue, int threads) {
+    using Blocking = GemmBlocking<T, Arch, Vectors>;
     constexpr gemm_index MR = Blocking::MR, NR = Blocking::NR;
-    const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
-    if (flops < 2.0e6 || M <= 0 || N <= 0) {
-        gemm<T, Arch>(M, N, K, A, B, C, ldc, accumulate, epilogue);
-        return;
-    }
     const gemm_index column_units = (N + NR - 1) / NR;
     const gemm_index row_units = (M + MR - 1) / MR;
     if (column_units >= row_units) {
@@ -306,7 +347,7 @@ void gemm_parallel(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, G
             b.data += j0 * B.col_stride;
             GemmEpilogue<T> e = epilogue;
             if (e.col_bias) e.col_bias += j0;
-            gemm<T, Arch>(M, j1 - j0, K, A, b, C + j0, ldc, accumulate, e);
+            gemm_with_tile<T, Arch, Vectors>(M, j1 - j0, K, A, b, C + j0, ldc, accumulate, e);
         });
     } else {
         parallel_for(0, row_units, threads, [&](std::int64_t u0, std::int64_t u1) {
@@ -315,9 +356,28 @@ void gemm_parallel(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, G
             a.data += i0 * A.row_stride;
             GemmEpilogue<T> e = epilogue;
             if (e.row_bias) e.row_bias += i0;
-            gemm<T, Arch>(i1 - i0, N, K, a, B, C + i0 * ldc, ldc, accumulate, e);
+            gemm_with_tile<T, Arch, Vectors>(i1 - i0, N, K, a, B, C + i0 * ldc, ldc, accumulate, e);
         });
     }
+}
+
+}  // namespace gemm_detail
+
+/// gemm split over `threads` (0 = automatic) by blocks of whole tiles of C (the tile is
+/// chosen once, for the whole product), so the result is bit-identical for every thread
+/// count. Small products run on the calling thread.
+template <class T, class Arch = xsimd::default_arch>
+void gemm_parallel(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperand<T> B, T* C,
+                   gemm_index ldc, bool accumulate, const GemmEpilogue<T>& epilogue, int threads) {
+    const double flops = 2.0 * static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+    if (flops < 2.0e6 || M <= 0 || N <= 0) {
+        gemm<T, Arch>(M, N, K, A, B, C, ldc, accumulate, epilogue);
+        return;
+    }
+    if (gemm_tile_vectors<T, Arch>(M, N) == 3)
+        gemm_detail::gemm_parallel_with_tile<T, Arch, 3>(M, N, K, A, B, C, ldc, accumulate, epilogue, threads);
+    else
+        gemm_detail::gemm_parallel_with_tile<T, Arch, 2>(M, N, K, A, B, C, ldc, accumulate, epilogue, threads);
 }
 
 }  // namespace feral::detail::kernels
