@@ -281,6 +281,10 @@ TEST_CASE("A random search refuses a journal of another search or a damaged one,
     (void)RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
     const std::string good = contents(journal);
     std::string expected = good;  // what the file must still hold after the refused runs
+    auto replace_journal = [&](std::string text) {
+        expected = std::move(text);
+        write(journal, expected);
+    };
 
     auto refused = [&](const RandomSearch<float>::Config& c, const Matrix<float>& data) {
         return RandomSearch<float>(c).run(data, y, {1, 8, 8}, 2);
@@ -309,46 +313,39 @@ TEST_CASE("A random search refuses a journal of another search or a damaged one,
                           Catch::Contains("line 4") && Catch::Contains("as 4x4x4"));
     }
     SECTION("a trial line cut short by an interrupted write") {
-        expected = good + "trial 2\t0.5";
-        write(journal, expected);
+        replace_journal(good + "trial 2\t0.5");
         CHECK_THROWS_AS(refused(config, X), feral::format_error);
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("incomplete"));
     }
     SECTION("a malformed trial line") {
-        expected = good + "trial 2\t0.5\tlow\t0.5\t10\t1\tconv 4\n";
-        write(journal, expected);
+        replace_journal(good + "trial 2\t0.5\tlow\t0.5\t10\t1\tconv 4\n");
         CHECK_THROWS_AS(refused(config, X), feral::format_error);
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("line 7") && Catch::Contains("val_loss"));
     }
     SECTION("a trial recorded twice") {
         const std::string trial_line = good.substr(good.rfind("trial 1\t"));
-        expected = good + trial_line;
-        write(journal, expected);
+        replace_journal(good + trial_line);
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("line 7") && Catch::Contains("a second time"));
     }
     SECTION("an edited configuration") {
         std::string edited = good;
         const auto at = edited.rfind("\tconv ");
         edited.replace(at, 6, "\tconv 999 ");
-        expected = edited;
-        write(journal, edited);
+        replace_journal(edited);
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("records trial 1 as 'conv 999"));
     }
     SECTION("a file that is not a journal, even one without a last newline") {
-        expected = "emotion,pixels,Usage\n0,1 2 3,Training";
-        write(journal, expected);
+        replace_journal("emotion,pixels,Usage\n0,1 2 3,Training");
         CHECK_THROWS_AS(refused(config, X), feral::format_error);
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("not a feral search journal"));
     }
     SECTION("a header cut short") {
-        expected = good.substr(0, good.find("space "));
-        write(journal, expected);
+        replace_journal(good.substr(0, good.find("space ")));
         CHECK_THROWS_AS(refused(config, X), feral::format_error);
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("header ends at line 2"));
     }
     SECTION("a trial line with an impossible value") {
-        expected = good + "trial 2\t0.5\t0.7\t0.5\t-10\t1\tconv 4\n";
-        write(journal, expected);
+        replace_journal(good + "trial 2\t0.5\t0.7\t0.5\t-10\t1\tconv 4\n");
         CHECK_THROWS_WITH(refused(config, X), Catch::Contains("line 7") && Catch::Contains("parameters must be >= 0"));
     }
     SECTION("labels that do not fit the classes, found before the journal is touched") {

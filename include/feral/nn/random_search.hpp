@@ -42,7 +42,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -162,10 +161,11 @@ public:
         if (!config_.journal.empty()) journal.emplace(config_.journal, identity(X, y, shape, classes));
         auto from_journal = [&](int t) { return journal && journal->finished().contains(t); };
         // Each trial's network, built once untrained: its size checks a journal's record and
-        // its training FLOPs (of all its epochs) give the time estimate.
+        // its training FLOPs (of all its epochs) give the time estimate. Neither is needed
+        // by a silent search without a journal.
         std::vector<double> work(static_cast<std::size_t>(config_.trials));
         std::vector<Index> parameters(static_cast<std::size_t>(config_.trials));
-        for (int t = 0; t < config_.trials; ++t) {
+        for (int t = 0; t < config_.trials && (journal || config_.verbose > 0); ++t) {
             Sequential<T> model = architectures::make_cnn<T>(draw(t), classes);
             model.build(shape, 0);
             const double per_image = architectures::training_flops_per_image(model);
@@ -230,20 +230,13 @@ public:
                    "; convs_per_block " + list(s.convs_per_block) + "; block_dropout " + list(s.block_dropout) +
                    "; dense_batch_norm " + list(s.dense_batch_norm) + "; batch_norm_momentum " +
                    list(s.batch_norm_momentum);
+        // The bytes of each row (contiguous in a row-major Ref), then of the labels.
         std::uint64_t h = 0xcbf29ce484222325ULL;
-        for (Index r = 0; r < X.rows(); ++r)  // row by row: the order a row-major matrix is stored in
-            for (Index c = 0; c < X.cols(); ++c) {
-                const T v = X(r, c);
-                unsigned char bytes[sizeof(T)];
-                std::memcpy(bytes, &v, sizeof(T));
-                h = detail::fnv1a64(bytes, sizeof(T), h);
-            }
-        for (Index i = 0; i < y.size(); ++i) {
-            const int label = y[i];
-            unsigned char bytes[sizeof(int)];
-            std::memcpy(bytes, &label, sizeof(int));
-            h = detail::fnv1a64(bytes, sizeof(int), h);
-        }
+        for (Index r = 0; r < X.rows(); ++r)
+            h = detail::fnv1a64(reinterpret_cast<const unsigned char*>(X.row(r).data()),
+                                static_cast<std::size_t>(X.cols()) * sizeof(T), h);
+        h = detail::fnv1a64(reinterpret_cast<const unsigned char*>(y.data()),
+                            static_cast<std::size_t>(y.size()) * sizeof(int), h);
         std::ostringstream checksum;
         checksum << std::hex << std::setw(16) << std::setfill('0') << h;
         id.data = detail::message(X.rows(), " x ", X.cols(), " as ", to_string(shape), ", checksum ", checksum.str());
