@@ -1,6 +1,6 @@
 // Conv2D forward + backward (kernel, bias and input gradients) on the convolutions of a
-// 48x48 FER CNN (layers 0-3) and two 5x5 convolutions of study 3's random search (layers
-// 4-5), batch 64, float. Counter "FLOPS" = 3 x the forward's 2*N*F*C*k*k*OH*OW
+// 48x48 FER CNN (layers 0-3), two 5x5 convolutions of study 3's random search (layers
+// 4-5) and the two later convolutions of the `mid` network (layers 6-7), batch 64, float. Counter "FLOPS" = 3 x the forward's 2*N*F*C*k*k*OH*OW
 // (forward, kernel gradient, input gradient) per second. The peer is
 // benchmarks/peers/bench_conv_torch.py (same shapes, same counters).
 //
@@ -19,9 +19,11 @@ struct ConvShape {
     feral::Index channels, size, filters, kernel;
 };
 // 'same' + ReLU: 3x3 1->32 on 48x48, 32->64 on 48x48, 64->128 on 24x24, 128->128 on 12x12;
-// 5x5 64->64 on 48x48 and 128->128 on 24x24 (blocks the search draws, e.g. its trial 1).
-constexpr ConvShape kShapes[] = {{1, 48, 32, 3},  {32, 48, 64, 3},  {64, 24, 128, 3},
-                                 {128, 12, 128, 3}, {64, 48, 64, 5}, {128, 24, 128, 5}};
+// 5x5 64->64 on 48x48 and 128->128 on 24x24 (blocks the search draws, e.g. its trial 1);
+// 3x3 32->64 on 24x24 and 64->128 on 12x12 (after one and two poolings, as in `mid`).
+constexpr ConvShape kShapes[] = {{1, 48, 32, 3},    {32, 48, 64, 3}, {64, 24, 128, 3},
+                                 {128, 12, 128, 3}, {64, 48, 64, 5}, {128, 24, 128, 5},
+                                 {32, 24, 64, 3},   {64, 12, 128, 3}};
 constexpr long kLayers = static_cast<long>(sizeof kShapes / sizeof kShapes[0]);
 constexpr feral::Index kBatch = 64;
 

@@ -11,7 +11,8 @@ import time
 import torch
 
 # (channels, size, filters, kernel): the same layers as bench_conv.cpp, 'same' padding.
-SHAPES = [(1, 48, 32, 3), (32, 48, 64, 3), (64, 24, 128, 3), (128, 12, 128, 3), (64, 48, 64, 5), (128, 24, 128, 5)]
+SHAPES = [(1, 48, 32, 3), (32, 48, 64, 3), (64, 24, 128, 3), (128, 12, 128, 3), (64, 48, 64, 5), (128, 24, 128, 5),
+          (32, 24, 64, 3), (64, 12, 128, 3)]
 BATCH = 64
 
 

@@ -1,5 +1,8 @@
-// im2col / col2im and the pooling kernels against their element-by-element twins.
+// im2col / col2im and the pooling kernels against their element-by-element twins, and the
+// implicit im2col (GEMM panels packed from the images) against im2col + gemm.
 #include "feral/core/random.hpp"
+#include "feral/detail/kernels/conv_columns.hpp"
+#include "feral/detail/kernels/gemm.hpp"
 #include "feral/detail/kernels/im2col.hpp"
 #include "feral/detail/kernels/pooling.hpp"
 
@@ -62,6 +65,63 @@ TEST_CASE("col2im is the adjoint of im2col", "[nn][conv2d][kernels]") {
     for (std::size_t i = 0; i < c.size(); ++i) left += cols[i] * c[i];
     for (std::size_t i = 0; i < x.size(); ++i) right += x[i] * image[i];
     REQUIRE(left == Approx(right).epsilon(1e-12));
+}
+
+namespace {
+/// A block of `images` images (each image_stride apart, a little more than an image, so the
+/// stride is honoured) multiplied through ConvColumns / ConvColumnsTransposed and through
+/// the written-out column matrix with both tiles: the products must be bit-identical.
+template <class T, int Vectors>
+void check_implicit_columns(const ConvGeometry& g, conv_index images, conv_index rows) {
+    using Operand = GemmOperand<T>;
+    feral::Random rng(static_cast<std::uint64_t>(g.height * 131 + g.width * 17 + g.kernel_h * 5 + g.stride));
+    const conv_index image_stride = g.image_size() + 3, spatial = g.col_cols(), width = images * spatial;
+    const conv_index depth = g.col_rows();
+    std::vector<T> data(static_cast<std::size_t>(images * image_stride));
+    for (auto& x : data) x = static_cast<T>(rng.uniform(-1.0, 1.0));
+    std::vector<T> cols(static_cast<std::size_t>(depth * width));
+    for (conv_index i = 0; i < images; ++i) im2col(data.data() + i * image_stride, g, cols.data() + i * spatial, width);
+    const ImageBlock<T> block{data.data(), image_stride, g.height * g.width};
+
+    // Y = A * cols  (rows x width)
+    std::vector<T> a(static_cast<std::size_t>(rows * depth));
+    for (auto& x : a) x = static_cast<T>(rng.uniform(-1.0, 1.0));
+    std::vector<T> explicit_y(static_cast<std::size_t>(rows * width)), implicit_y(explicit_y.size());
+    gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, width, depth, Operand::row_major(a.data(), depth),
+                                                    Operand::row_major(cols.data(), width), explicit_y.data(), width, false);
+    gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, width, depth, Operand::row_major(a.data(), depth),
+                                                    ConvColumns<T>{block, g}, implicit_y.data(), width, false);
+    REQUIRE(implicit_y == explicit_y);
+
+    // D = G * cols^T  (rows x depth)
+    std::vector<T> grad(static_cast<std::size_t>(rows * width));
+    for (auto& x : grad) x = static_cast<T>(rng.uniform(-1.0, 1.0));
+    std::vector<T> explicit_d(static_cast<std::size_t>(rows * depth)), implicit_d(explicit_d.size());
+    gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, depth, width, Operand::row_major(grad.data(), width),
+                                                    Operand::transposed(cols.data(), width), explicit_d.data(), depth, false);
+    gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, depth, width, Operand::row_major(grad.data(), width),
+                                                    ConvColumnsTransposed<T>{block, g}, implicit_d.data(), depth, false);
+    REQUIRE(implicit_d == explicit_d);
+}
+}  // namespace
+
+TEMPLATE_TEST_CASE("implicit im2col packs the same panels as im2col: bit-identical products for every small geometry",
+                   "[nn][conv2d][kernels]", float, double) {
+    for (const auto& g : geometries()) {
+        INFO("H=" << g.height << " W=" << g.width << " k=" << g.kernel_h << " s=" << g.stride << " pad=" << g.pad_top);
+        check_implicit_columns<TestType, 2>(g, 3, 5);
+        check_implicit_columns<TestType, 3>(g, 3, 5);
+    }
+}
+
+TEMPLATE_TEST_CASE("implicit im2col crosses the GEMM's K and N blocks and panels of many images", "[nn][conv2d][kernels]",
+                   float, double) {
+    // 20 channels x 3x3 = 180 kernel rows (two K blocks); 2 images of 48x48 = 4608 columns
+    // (past NC); 10 images of 5x5 give runs of 5 pixels that cross image boundaries in a strip.
+    check_implicit_columns<TestType, 2>({20, 48, 48, 3, 3, 1, 1, 1, 48, 48}, 2, 9);
+    check_implicit_columns<TestType, 3>({20, 48, 48, 3, 3, 1, 1, 1, 48, 48}, 2, 9);
+    check_implicit_columns<TestType, 3>({7, 5, 5, 3, 3, 1, 1, 1, 5, 5}, 10, 13);
+    check_implicit_columns<TestType, 2>({7, 9, 9, 4, 4, 2, 1, 1, 4, 4}, 10, 13);
 }
 
 TEST_CASE("the 2x2 stride-2 pooling fast paths equal the general loops, ties going to the first maximum", "[nn][pool][kernels]") {

@@ -52,7 +52,8 @@ void forward_backward(nn::Layer<T>& layer, const Fixture& f, const std::string& 
 
 TEMPLATE_TEST_CASE("Conv2D matches PyTorch for valid/same padding, strides, fused ReLU and no bias", "[nn][conv2d][fixture]",
                    float, double) {
-    for (const char* name : {"valid", "same", "same_stride2", "valid_stride2_k4", "same_k2_stride3"}) {
+    for (const char* name : {"valid", "same", "same_stride2", "valid_stride2_k4", "same_k2_stride3", "wide_valid",
+                             "wide_same_k5", "wide_same_k4"}) {
         INFO(name);
         const Fixture f(feral::test::fixture(std::string("nn/torch_conv2d_") + name + ".txt"));
         const auto cfg = f.matrix("config");  // c h w filters k stride same relu bias

@@ -50,12 +50,22 @@ TEST_CASE("Conv2D gradients match finite differences for valid and same padding,
         {{2, 5, 5}, {.filters = 2, .kernel_size = 1, .use_bias = false}},
         // 32x32 outputs: one image per GEMM and several gradient groups (small images are blocked).
         {{1, 34, 34}, {.filters = 2, .kernel_size = 3, .activation = nn::Activation::relu}},
+        // At least kMinTransposedDepth kernel rows with stride 1: dX is a transposed
+        // convolution, over a block of images, with an even kernel (uneven 'same' padding),
+        // and one image per GEMM (checked below) ...
+        {{114, 5, 4}, {.filters = 3, .kernel_size = 3}},
+        {{64, 6, 5}, {.filters = 4, .kernel_size = 4, .padding = nn::Padding::same, .activation = nn::Activation::relu}},
+        {{41, 32, 33}, {.filters = 2, .kernel_size = 5, .padding = nn::Padding::same, .activation = nn::Activation::relu}},
+        // ... but not with a stride above 1.
+        {{114, 7, 7}, {.filters = 3, .kernel_size = 3, .stride = 2, .padding = nn::Padding::same}},
     };
+    const std::size_t first_transposed = 7;
     for (std::size_t c = 0; c < cases.size(); ++c) {
         INFO("case " << c);
         nn::Conv2D<double> conv(cases[c].config);
         Random rng(c);
         conv.build(cases[c].input, rng);
+        REQUIRE(conv.transposed_data_gradient() == (c >= first_transposed && c + 1 < cases.size()));
         randomise_parameters(conv, 10 + c);
         // 9 images: blocks and gradient groups with a partial last one.
         const auto X = random_input(9, cases[c].input.size(), 20 + c);

@@ -1,4 +1,5 @@
-// feral/nn/conv2d.hpp — 2-D convolution, Keras' Conv2D, as im2col + packed GEMM.
+// feral/nn/conv2d.hpp — 2-D convolution, Keras' Conv2D, as packed GEMMs over an implicit
+// im2col.
 //
 // Shapes: input C x H x W, kernel F x (C*k*k) ("kernel", the rows of PyTorch's OIHW
 // weight flattened: kernel(f, (c*k + i)*k + j) = torch_weight[f, c, i, j]; Keras' HWIO
@@ -8,18 +9,31 @@
 //   backward:  G_n = dY_n * act'(Y_n)
 //              dkernel = sum_n G_n * cols(X_n)^T,   dbias_f = sum_n sum_p G_n[f, p]
 //              dX_n = col2im(kernel^T * G_n)
-// where cols() is im2col (detail/kernels/im2col.hpp). Padding follows Keras/TensorFlow:
+//                   = flipped * cols'(G_n)     (stride 1: the transposed convolution)
+// where cols() is im2col (detail/kernels/im2col.hpp) and, with stride 1, dX is G convolved
+// with the kernel turned by 180 degrees and its two channel axes swapped ("flipped",
+// C x F*k*k) over G padded by k - 1 - padding (cols'). Padding follows Keras/TensorFlow:
 //   valid:  OH = floor((H - k) / s) + 1, no padding (the kernel must fit: k <= H, W);
 //   same:   OH = ceil(H / s), total padding max((OH - 1)*s + k - H, 0), the smaller half
 //           on the top/left and the extra row/column on the bottom/right.
 //
-// Performance: a whole image's column matrix (C*k*k x OH*OW) is small for 48x48 faces
-// (at most a few MB), so each image is one GEMM; small images (12x12 after two poolings)
-// are put side by side, several per GEMM, so the product stays wide enough for the
-// micro-kernel. Blocks of images are spread over threads, each thread with its own
-// workspace, allocated on the first batch and reused. The bias and the fused ReLU are
-// applied in the GEMM epilogue. Backward recomputes the columns instead of keeping them
-// from forward (they would cost N times the memory).
+// Performance: the column matrices are never written out. The GEMM packs its panels of
+// cols(X) and cols'(G) straight from the images (detail/kernels/conv_columns.hpp), which
+// stay in cache, where the column matrix (C*k*k times the image: 7.4 MB for one 24x24
+// image with 128 channels and a 5x5 kernel) would go to memory and back. Each image is one
+// GEMM; small images (12x12 after two poolings) are put side by side, several per GEMM, so
+// the product stays wide enough for the micro-kernel. Blocks of images are spread over
+// threads, each thread with its own workspace, allocated on the first batch and reused.
+// The bias and the fused ReLU are applied in the GEMM epilogue.
+//
+// dX takes the transposed convolution only where the column gradient kernel^T * G would
+// be large: C*k*k >= kMinTransposedDepth rows (with at least kMinColumns pixels per GEMM,
+// 4 MB and more, past L2) and stride 1. Below that, col2im(kernel^T * G) is as fast or
+// faster: the transposed product is only C rows tall, so packing its panel costs more per
+// FMA, while a small column gradient stays in cache. Measured both ways (forward +
+// backward, one thread; benchmarks/RESULTS.md): 3x3 layers with 32 or 64 channels took
+// 1-5% longer the transposed way, 128 channels 3x3 8% less, 5x5 with 64 or 128 channels
+// 9-11% less.
 //
 // Determinism: the kernel gradient is summed over fixed groups of images (at least kGroup,
 // each group accumulated in image order), then the groups are added in order, so the result
@@ -38,6 +52,7 @@
 
 #include "feral/core/error.hpp"
 #include "feral/core/threads.hpp"
+#include "feral/detail/kernels/conv_columns.hpp"
 #include "feral/detail/kernels/gemm.hpp"
 #include "feral/detail/kernels/im2col.hpp"
 #include "feral/nn/initializers.hpp"
@@ -91,6 +106,9 @@ public:
     /// Small images are convolved kMinColumns output pixels (up to kMaxBlock images) per GEMM.
     static constexpr Index kMinColumns = 1024;
     static constexpr Index kMaxBlock = 16;
+    /// dX is a transposed convolution from C*k*k >= kMinTransposedDepth on (stride 1 only;
+    /// see the header comment).
+    static constexpr Index kMinTransposedDepth = 1024;
 
     Conv2D() = default;
     explicit Conv2D(Config config) : config_(config) {}
@@ -120,6 +138,9 @@ public:
         geometry_ = {input.channels, input.height, input.width, config_.kernel_size, config_.kernel_size,
                      config_.stride, ey.pad_before, ex.pad_before, ey.out, ex.out};
         const Index k = config_.kernel_size;
+        // dX as a convolution of G (F channels, OH x OW) giving H x W: padding k - 1 - p.
+        gradient_geometry_ = {config_.filters,       ey.out, ex.out, k, k, 1, k - 1 - ey.pad_before,
+                              k - 1 - ex.pad_before, input.height, input.width};
         kernel_.resize(config_.filters, input.channels * k * k);
         initialize(kernel_, config_.kernel_initializer, input.channels * k * k, config_.filters * k * k, rng);
         kernel_grad_.setZero(kernel_.rows(), kernel_.cols());
@@ -148,13 +169,11 @@ public:
                 auto& w = workspace_[static_cast<std::size_t>(s)];
                 for (Index b = blocks * s / slots; b < blocks * (s + 1) / slots; ++b) {
                     const Index first = b * block, count = std::min(block, n - first), width = count * spatial;
-                    for (Index g = 0; g < count; ++g)
-                        im2col(input.row(first + g).data(), geometry_, w.cols.data() + g * spatial, width);
                     // One image: straight into its output row; several: into the block buffer,
                     // whose row f holds filter f for every image, then copied to each image's row.
                     T* y = count == 1 ? output.row(first).data() : w.block.data();
                     gemm<T>(filters, width, depth, GemmOperand<T>::row_major(kernel_.data(), depth),
-                            GemmOperand<T>::row_major(w.cols.data(), width), y, width, false, e);
+                            input_columns<ConvColumns<T>>(input, first), y, width, false, e);
                     if (count == 1) continue;
                     for (Index g = 0; g < count; ++g)
                         for (Index f = 0; f < filters; ++f)
@@ -175,7 +194,10 @@ public:
         const Index block = block_images();
         const Index group = (kGroup + block - 1) / block * block;  // whole blocks per group
         const Index groups = (n + group - 1) / group;
-        const int slots = prepare_workspace(groups);
+        const Index channels = geometry_.channels, in_spatial = geometry_.height * geometry_.width;
+        const bool transposed = grad_input && transposed_data_gradient();
+        const int slots = prepare_workspace(groups, grad_input ? (transposed ? 1 : 2) : 0);
+        if (transposed) flip_kernel();
         partial_kernel_.resize(groups, filters * depth);
         partial_bias_.resize(groups, filters);
         if (grad_input) grad_input->resize(n, this->input_shape_.size());
@@ -207,18 +229,30 @@ public:
                             }
                             gy = w.block.data();
                         }
-                        for (Index g = 0; g < count; ++g)
-                            im2col(input.row(first + g).data(), geometry_, w.cols.data() + g * spatial, width);
                         // dkernel_group += G * cols^T   (F x depth, inner dimension the block's pixels)
                         gemm<T>(filters, depth, width, GemmOperand<T>::row_major(gy, width),
-                                GemmOperand<T>::transposed(w.cols.data(), width), dk, depth, first != gi * group);
+                                input_columns<ConvColumnsTransposed<T>>(input, first), dk, depth, first != gi * group);
                         for (Index f = 0; f < filters; ++f) {
                             T sum = 0;
                             const T* row = gy + f * width;
                             for (Index p = 0; p < width; ++p) sum += row[p];
                             db[f] += sum;
                         }
-                        if (grad_input) {
+                        if (transposed) {
+                            // dX = flipped * cols'(G)  (C x the block's input pixels); G's
+                            // filter f of image g is at gy + f * width + g * spatial.
+                            const ConvColumns<T> g_columns{{gy, spatial, width}, gradient_geometry_};
+                            const Index in_width = count * in_spatial;
+                            T* dx = count == 1 ? grad_input->row(first).data() : w.dblock.data();
+                            gemm<T>(channels, in_width, flipped_kernel_.cols(),
+                                    GemmOperand<T>::row_major(flipped_kernel_.data(), flipped_kernel_.cols()), g_columns,
+                                    dx, in_width, false);
+                            if (count > 1)
+                                for (Index g = 0; g < count; ++g)
+                                    for (Index c = 0; c < channels; ++c)
+                                        std::copy_n(dx + c * in_width + g * in_spatial, in_spatial,
+                                                    grad_input->row(first + g).data() + c * in_spatial);
+                        } else if (grad_input) {
                             // dcols = kernel^T * G  (depth x width), folded back onto each image.
                             gemm<T>(depth, width, filters, GemmOperand<T>::transposed(kernel_.data(), depth),
                                     GemmOperand<T>::row_major(gy, width), w.dcols.data(), width, false);
@@ -275,6 +309,11 @@ public:
         return std::make_unique<Conv2D<T>>(c);
     }
 
+    /// Whether backward computes dX as a transposed convolution (see the header comment).
+    [[nodiscard]] bool transposed_data_gradient() const {
+        return config_.stride == 1 && geometry_.col_rows() >= kMinTransposedDepth;
+    }
+
     /// Direct access for tests and weight import (F x C*k*k / 1 x F).
     Matrix<T>& kernel() { return kernel_; }
     Matrix<T>& bias() { return bias_; }
@@ -282,8 +321,28 @@ public:
 
 private:
     struct Workspace {
-        std::vector<T> cols, dcols, block;
+        std::vector<T> block;   // F x width: outputs or gradients of a block of images
+        std::vector<T> dblock;  // C x block * H*W: input gradients of a block of images
+        std::vector<T> dcols;   // C*k*k x width: column gradients (col2im path)
     };
+
+    /// The column matrix (or its transpose) of the images first, first + 1, ... of a batch.
+    template <class Columns>
+    Columns input_columns(const Matrix<T>& input, Index first) const {
+        return {{input.row(first).data(), input.cols(), geometry_.height * geometry_.width}, geometry_};
+    }
+
+
+    /// flipped(c, (f*k + i)*k + j) = kernel(f, (c*k + k-1-i)*k + k-1-j).
+    void flip_kernel() {
+        const Index k = config_.kernel_size, filters = kernel_.rows(), channels = geometry_.channels;
+        flipped_kernel_.resize(channels, filters * k * k);
+        for (Index c = 0; c < channels; ++c)
+            for (Index f = 0; f < filters; ++f)
+                for (Index i = 0; i < k; ++i)
+                    for (Index j = 0; j < k; ++j)
+                        flipped_kernel_(c, (f * k + i) * k + j) = kernel_(f, (c * k + k - 1 - i) * k + k - 1 - j);
+    }
 
     /// Images per GEMM: small images are put side by side so the product has at least
     /// kMinColumns columns (a 12x12 output alone would leave the micro-kernel's tiles and
@@ -294,18 +353,21 @@ private:
     }
 
     /// Sizes one workspace per thread slot (on first use; reused afterwards). Returns the
-    /// number of slots for `units` work units.
-    int prepare_workspace(Index units) {
+    /// number of slots for `units` work units. data_gradient: 0 none, 1 transposed
+    /// convolution, 2 col2im.
+    int prepare_workspace(Index units, int data_gradient = 0) {
         const int slots = static_cast<int>(
             std::min<Index>(resolve_threads(this->threads_), std::max<Index>(units, 1)));
         if (workspace_.size() < static_cast<std::size_t>(slots)) workspace_.resize(static_cast<std::size_t>(slots));
-        const auto width = static_cast<std::size_t>(block_images() * geometry_.col_cols());
-        const auto col_size = static_cast<std::size_t>(geometry_.col_rows()) * width;
+        const auto images = static_cast<std::size_t>(block_images());
+        const auto width = images * static_cast<std::size_t>(geometry_.col_cols());
         const auto block_size = static_cast<std::size_t>(kernel_.rows()) * width;
+        const auto dblock_size = data_gradient == 1 && images > 1 ? images * static_cast<std::size_t>(geometry_.image_size()) : 0;
+        const auto dcols_size = data_gradient == 2 ? static_cast<std::size_t>(geometry_.col_rows()) * width : 0;
         for (auto& w : workspace_) {
-            if (w.cols.size() < col_size) w.cols.resize(col_size);
-            if (w.dcols.size() < col_size) w.dcols.resize(col_size);
             if (w.block.size() < block_size) w.block.resize(block_size);
+            if (w.dblock.size() < dblock_size) w.dblock.resize(dblock_size);
+            if (w.dcols.size() < dcols_size) w.dcols.resize(dcols_size);
         }
         return slots;
     }
@@ -313,7 +375,9 @@ private:
     Config config_;
     bool built_ = false;
     detail::kernels::ConvGeometry geometry_;
+    detail::kernels::ConvGeometry gradient_geometry_;  // dX as a convolution of G (stride 1)
     Matrix<T> kernel_, kernel_grad_, bias_, bias_grad_;
+    Matrix<T> flipped_kernel_;  // C x F*k*k, for the transposed convolution
     Matrix<T> partial_kernel_, partial_bias_;  // per image group, summed in order
     std::vector<Workspace> workspace_;
 };

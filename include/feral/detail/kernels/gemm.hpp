@@ -38,6 +38,13 @@
 // results for every thread count, and both tile shapes give bit-identical results (KC, and
 // so the points where K is cut, is the same for both, and for every target).
 //
+// B need not be a matrix in memory: any type with a member
+//   template <int NR> void pack_panel(kc, nc, pc, jc, T* dst) const
+// that writes B[pc..pc+kc, jc..jc+nc) in pack_b's layout (strips of NR columns, k-major,
+// zero-padded past nc) can stand in for it. Conv2D's implicit im2col
+// (conv_columns.hpp) packs its panels straight from the images that way, so the column
+// matrix is never written out. gemm_parallel takes GemmOperands only.
+//
 // Memory: the packing buffers are per thread (thread_local), grown on first use and
 // reused afterwards: the steady state allocates nothing. No exceptions are thrown.
 //
@@ -51,6 +58,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 namespace feral::detail::kernels {
@@ -272,9 +280,10 @@ int gemm_tile_vectors(gemm_index M, gemm_index N) {
 }
 
 /// The single-threaded GEMM with tiles `Vectors` vectors wide. Same contract as
-/// gemm_reference; gemm below picks the tile.
-template <class T, class Arch, int Vectors>
-void gemm_with_tile(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperand<T> B, T* C,
+/// gemm_reference; gemm below picks the tile. B is a GemmOperand or a panel source (see
+/// the header comment).
+template <class T, class Arch, int Vectors, class BSource = GemmOperand<T>>
+void gemm_with_tile(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, const BSource& B, T* C,
                     gemm_index ldc, bool accumulate, const GemmEpilogue<T>& epilogue = {}) {
     using Blocking = GemmBlocking<T, Arch, Vectors>;
     constexpr int MR = Blocking::MR;
@@ -282,7 +291,7 @@ void gemm_with_tile(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, 
     constexpr gemm_index KC = Blocking::KC, MC = Blocking::MC, NC = Blocking::NC;
     if (M <= 0 || N <= 0) return;
     if (K <= 0) {  // an empty product: only the epilogue remains
-        gemm_reference<T>(M, N, 0, A, B, C, ldc, accumulate, epilogue);
+        gemm_reference<T>(M, N, 0, A, GemmOperand<T>{}, C, ldc, accumulate, epilogue);
         return;
     }
     const gemm_index nc_max = std::min<gemm_index>(NC, (N + NR - 1) / NR * NR);
@@ -298,7 +307,10 @@ void gemm_with_tile(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, 
             const gemm_index kc = std::min(kc_max, K - pc);
             const bool load_c = accumulate || pc > 0;
             const bool last = pc + kc >= K;
-            gemm_detail::pack_b<T, NR>(kc, nc, B, pc, jc, packed_b);
+            if constexpr (std::is_same_v<BSource, GemmOperand<T>>)
+                gemm_detail::pack_b<T, NR>(kc, nc, B, pc, jc, packed_b);
+            else
+                B.template pack_panel<NR>(kc, nc, pc, jc, packed_b);
             for (gemm_index ic = 0; ic < M; ic += MC) {
                 const gemm_index mc = std::min(MC, M - ic);
                 gemm_detail::pack_a<T, MR>(mc, kc, A, ic, pc, packed_a);
@@ -321,8 +333,8 @@ void gemm_with_tile(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, 
 
 /// The fast single-threaded GEMM (see the header comment): the tile that pads the
 /// product least. Same contract as gemm_reference.
-template <class T, class Arch = xsimd::default_arch>
-void gemm(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, GemmOperand<T> B, T* C, gemm_index ldc,
+template <class T, class Arch = xsimd::default_arch, class BSource = GemmOperand<T>>
+void gemm(gemm_index M, gemm_index N, gemm_index K, GemmOperand<T> A, const BSource& B, T* C, gemm_index ldc,
           bool accumulate, const GemmEpilogue<T>& epilogue = {}) {
     if (gemm_tile_vectors<T, Arch>(M, N) == 3)
         gemm_with_tile<T, Arch, 3>(M, N, K, A, B, C, ldc, accumulate, epilogue);
