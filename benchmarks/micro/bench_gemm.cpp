@@ -3,8 +3,9 @@
 //
 //   build/<dir>/benchmarks/bench_gemm --benchmark_counters_tabular=true
 //
-// Shapes: squares, and the products a 48x48 FER CNN runs (conv as im2col + GEMM per
-// image: filters x pixels x C*k*k; Dense: batch x units x features).
+// Shapes: squares, and the products a 48x48 FER CNN runs (conv as one GEMM per image:
+// filters x pixels x C*k*k, here with the column matrix written out, where Conv2D packs it
+// straight from the image; Dense: batch x units x features).
 //
 // BM_fma_peak is the roofline these figures are read against: one core issuing nothing but
 // independent vector FMAs (24 accumulators with 32 vector registers, 12 with 16: more

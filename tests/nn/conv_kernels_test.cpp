@@ -72,7 +72,7 @@ namespace {
 /// stride is honoured) multiplied through ConvColumns / ConvColumnsTransposed and through
 /// the written-out column matrix with both tiles: the products must be bit-identical.
 template <class T, int Vectors>
-void check_implicit_columns(const ConvGeometry& g, conv_index images, conv_index rows) {
+void check_implicit_columns(const ConvGeometry& g, conv_index images, conv_index rows, bool read_past_runs = true) {
     using Operand = GemmOperand<T>;
     feral::Random rng(static_cast<std::uint64_t>(g.height * 131 + g.width * 17 + g.kernel_h * 5 + g.stride));
     const conv_index image_stride = g.image_size() + 3, spatial = g.col_cols(), width = images * spatial;
@@ -81,7 +81,9 @@ void check_implicit_columns(const ConvGeometry& g, conv_index images, conv_index
     for (auto& x : data) x = static_cast<T>(rng.uniform(-1.0, 1.0));
     std::vector<T> cols(static_cast<std::size_t>(depth * width));
     for (conv_index i = 0; i < images; ++i) im2col(data.data() + i * image_stride, g, cols.data() + i * spatial, width);
-    const ImageBlock<T> block{data.data(), image_stride, g.height * g.width};
+    // With `end`, short runs are copied as whole vectors reading past them; without, never.
+    const ImageBlock<T> block{data.data(), image_stride, g.height * g.width,
+                              read_past_runs ? data.data() + data.size() : nullptr};
 
     // Y = A * cols  (rows x width)
     std::vector<T> a(static_cast<std::size_t>(rows * depth));
@@ -111,6 +113,7 @@ TEMPLATE_TEST_CASE("implicit im2col packs the same panels as im2col: bit-identic
         INFO("H=" << g.height << " W=" << g.width << " k=" << g.kernel_h << " s=" << g.stride << " pad=" << g.pad_top);
         check_implicit_columns<TestType, 2>(g, 3, 5);
         check_implicit_columns<TestType, 3>(g, 3, 5);
+        check_implicit_columns<TestType, 3>(g, 3, 5, false);
     }
 }
 
@@ -121,6 +124,12 @@ TEMPLATE_TEST_CASE("implicit im2col crosses the GEMM's K and N blocks and panels
     check_implicit_columns<TestType, 2>({20, 48, 48, 3, 3, 1, 1, 1, 48, 48}, 2, 9);
     check_implicit_columns<TestType, 3>({20, 48, 48, 3, 3, 1, 1, 1, 48, 48}, 2, 9);
     check_implicit_columns<TestType, 3>({7, 5, 5, 3, 3, 1, 1, 1, 5, 5}, 10, 13);
+    check_implicit_columns<TestType, 3>({7, 5, 5, 3, 3, 1, 1, 1, 5, 5}, 10, 13, false);
+    check_implicit_columns<TestType, 2>({16, 12, 12, 3, 3, 1, 1, 1, 12, 12}, 8, 16);
+    // The geometry of Conv2D's input gradient: G (6 filters, 7x8) padded by k - 1 = 4,
+    // giving the 11x12 input of a 'valid' 5x5 convolution.
+    check_implicit_columns<TestType, 3>({6, 7, 8, 5, 5, 1, 4, 4, 11, 12}, 3, 10);
+    check_implicit_columns<TestType, 2>({6, 7, 8, 5, 5, 1, 4, 4, 11, 12}, 3, 10, false);
     check_implicit_columns<TestType, 2>({7, 9, 9, 4, 4, 2, 1, 1, 4, 4}, 10, 13);
 }
 

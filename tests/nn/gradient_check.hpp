@@ -49,7 +49,17 @@ inline GradientCheckResult gradient_check(nn::Layer<double>& layer, const Matrix
     auto probe = [&](Matrix<double>& tensor, const Matrix<double>& analytic, const std::string& name,
                      double& max_error) {
         const Index n = tensor.size();
-        const Index step = std::max<Index>(1, n / max_checks);
+        // A prime step, so that the probes do not keep to a few columns or rows of an image
+        // whose size the step divides (they reach its edges too).
+        Index step = std::max<Index>(1, n / max_checks);
+        auto is_prime = [](Index v) {
+            if (v < 2) return false;
+            for (Index d = 2; d * d <= v; ++d)
+                if (v % d == 0) return false;
+            return true;
+        };
+        if (step > 1)
+            while (!is_prime(step)) ++step;
         for (Index idx = 0; idx < n; idx += step) {
             const double saved = tensor.data()[idx];
             tensor.data()[idx] = saved + h;
@@ -71,7 +81,17 @@ inline GradientCheckResult gradient_check(nn::Layer<double>& layer, const Matrix
     {
         Matrix<double> Xp = X;
         const Index n = Xp.size();
-        const Index step = std::max<Index>(1, n / max_checks);
+        // A prime step, so that the probes do not keep to a few columns or rows of an image
+        // whose size the step divides (they reach its edges too).
+        Index step = std::max<Index>(1, n / max_checks);
+        auto is_prime = [](Index v) {
+            if (v < 2) return false;
+            for (Index d = 2; d * d <= v; ++d)
+                if (v % d == 0) return false;
+            return true;
+        };
+        if (step > 1)
+            while (!is_prime(step)) ++step;
         for (Index idx = 0; idx < n; idx += step) {
             const double saved = Xp.data()[idx];
             Xp.data()[idx] = saved + h;

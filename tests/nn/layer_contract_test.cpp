@@ -16,6 +16,8 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 using namespace feral;
 using Catch::Matchers::Contains;
@@ -151,6 +153,54 @@ TEST_CASE("Conv2D, Dense, pooling and BatchNorm give bit-identical results for 1
     for (std::size_t i = 0; i < one.size(); ++i) {
         REQUIRE(one[i] == two[i]);
         REQUIRE(one[i] == three[i]);
+    }
+}
+
+TEST_CASE("Conv2D's transposed-convolution input gradient equals col2im(kernel^T G), for every thread count",
+          "[nn][conv2d][threads]") {
+    // 114 channels x 3x3 = 1,026 kernel rows: dX is the transposed convolution. 12x12 maps
+    // go 8 images per GEMM (a block of 8 and one of 3); 33x32 maps one image per GEMM.
+    for (const Index size : {12, 33}) {
+        INFO("size " << size);
+        const nn::Shape input{114, size, size - 1};
+        const Index n = 11;
+        const auto x = random_batch(n, input.size(), 3);
+        auto run = [&](int threads, Matrix<float>& y, Matrix<float>& dy, Matrix<float>& dx) {
+            nn::Conv2D<float> conv({.filters = 5, .kernel_size = 3, .padding = nn::Padding::same,
+                                    .activation = nn::Activation::relu});
+            Random rng(4);
+            conv.set_threads(threads);
+            conv.build(input, rng);
+            REQUIRE(conv.transposed_data_gradient());
+            conv.forward(x, y, true);
+            dy = random_batch(n, y.cols(), 6);
+            conv.backward(x, y, dy, &dx);
+            return std::pair{conv.kernel(), *conv.parameters()[0].gradient};
+        };
+        Matrix<float> y1, dy1, dx1, y2, dy2, dx2, y3, dy3, dx3;
+        const auto [kernel, dkernel1] = run(1, y1, dy1, dx1);
+        REQUIRE(run(2, y2, dy2, dx2).second == dkernel1);
+        REQUIRE(run(3, y3, dy3, dx3).second == dkernel1);
+        REQUIRE(dx2 == dx1);
+        REQUIRE(dx3 == dx1);
+
+        // The definition, in double: dX_n = col2im(kernel^T * (dY_n masked by ReLU)).
+        using namespace feral::detail::kernels;
+        const ConvGeometry g{114, size, size - 1, 3, 3, 1, 1, 1, size, size - 1};
+        const Index depth = g.col_rows(), spatial = g.col_cols();
+        const Matrix<double> k = kernel.cast<double>();
+        double worst = 0;
+        for (Index i = 0; i < n; ++i) {
+            Matrix<double> masked(5, spatial);
+            for (Index j = 0; j < masked.size(); ++j) masked.data()[j] = y1(i, j) > 0 ? double(dy1(i, j)) : 0.0;
+            std::vector<double> dcols(static_cast<std::size_t>(depth * spatial)), image(static_cast<std::size_t>(input.size()));
+            gemm_reference<double>(depth, spatial, 5, GemmOperand<double>::transposed(k.data(), depth),
+                                   GemmOperand<double>::row_major(masked.data(), spatial), dcols.data(), spatial, false);
+            col2im_reference(dcols.data(), g, image.data());
+            for (Index j = 0; j < input.size(); ++j)
+                worst = std::max(worst, std::abs(image[static_cast<std::size_t>(j)] - double(dx1(i, j))));
+        }
+        REQUIRE(worst < 1e-5);  // sums of 45 products of values below 1 in float
     }
 }
 

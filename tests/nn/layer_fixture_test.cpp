@@ -21,7 +21,7 @@ using feral::test::Fixture;
 
 namespace {
 
-/// float keeps ~7 digits; the layers' sums run over at most a few hundred terms.
+/// float keeps ~7 digits; the layers' sums run over at most about a thousand terms.
 template <class T>
 constexpr double tolerance() {
     return std::is_same_v<T, float> ? 2e-4 : 1e-10;
@@ -66,6 +66,8 @@ TEMPLATE_TEST_CASE("Conv2D matches PyTorch for valid/same padding, strides, fuse
         Random rng(0);
         conv.set_threads(2);
         conv.build({static_cast<Index>(cfg(0, 0)), static_cast<Index>(cfg(0, 1)), static_cast<Index>(cfg(0, 2))}, rng);
+        // The wide_* fixtures are there for the transposed-convolution input gradient.
+        REQUIRE(conv.transposed_data_gradient() == std::string(name).starts_with("wide"));
         conv.kernel() = f.as<TestType>("kernel");
         if (cfg(0, 8) != 0) conv.bias() = f.as<TestType>("bias");
         forward_backward(conv, f);

@@ -31,9 +31,9 @@
 // 4 MB and more, past L2) and stride 1. Below that, col2im(kernel^T * G) is as fast or
 // faster: the transposed product is only C rows tall, so packing its panel costs more per
 // FMA, while a small column gradient stays in cache. Measured both ways (forward +
-// backward, one thread; benchmarks/RESULTS.md): 3x3 layers with 32 or 64 channels took
-// 1-5% longer the transposed way, 128 channels 3x3 8% less, 5x5 with 64 or 128 channels
-// 9-11% less.
+// backward; benchmarks/RESULTS.md, "Implicit im2col"): 3x3 layers with 32 or 64 channels
+// took up to 3% longer the transposed way, 128 channels 3x3 up to 8% less, 5x5 with 64 or
+// 128 channels 9-14% less.
 //
 // Determinism: the kernel gradient is summed over fixed groups of images (at least kGroup,
 // each group accumulated in image order), then the groups are added in order, so the result
@@ -241,7 +241,9 @@ public:
                         if (transposed) {
                             // dX = flipped * cols'(G)  (C x the block's input pixels); G's
                             // filter f of image g is at gy + f * width + g * spatial.
-                            const ConvColumns<T> g_columns{{gy, spatial, width}, gradient_geometry_};
+                            const T* gy_end = gy == w.block.data() ? w.block.data() + w.block.size()
+                                                                   : grad_output.data() + grad_output.size();
+                            const ConvColumns<T> g_columns{{gy, spatial, width, gy_end}, gradient_geometry_};
                             const Index in_width = count * in_spatial;
                             T* dx = count == 1 ? grad_input->row(first).data() : w.dblock.data();
                             gemm<T>(channels, in_width, flipped_kernel_.cols(),
@@ -329,7 +331,8 @@ private:
     /// The column matrix (or its transpose) of the images first, first + 1, ... of a batch.
     template <class Columns>
     Columns input_columns(const Matrix<T>& input, Index first) const {
-        return {{input.row(first).data(), input.cols(), geometry_.height * geometry_.width}, geometry_};
+        return {{input.row(first).data(), input.cols(), geometry_.height * geometry_.width, input.data() + input.size()},
+                geometry_};
     }
 
 

@@ -37,12 +37,15 @@
 namespace feral::detail::kernels {
 
 /// Where the images of a block are: image g's channel c is the plane at
-/// data + g * image_stride + c * channel_stride (H x W, row-major).
+/// data + g * image_stride + c * channel_stride (H x W, row-major). `end`, if given, is
+/// one past the last value that may be read: a short run is then copied as one whole
+/// vector, reading past its end (nullptr: never read past a run).
 template <class T>
 struct ImageBlock {
     const T* data = nullptr;
     conv_index image_stride = 0;
     conv_index channel_stride = 0;
+    const T* end = nullptr;
 
     [[nodiscard]] const T* plane(conv_index image, conv_index channel) const {
         return data + image * image_stride + channel * channel_stride;
@@ -107,12 +110,19 @@ private:
 };
 
 /// dst[0..n) = src[0..n) in whole vectors, the last one overlapping the one before (a
-/// library memcpy call costs more than the copy for the 12-48 values of a run).
+/// library memcpy call costs more than the copy for the 12-48 values of a run). A run
+/// shorter than a vector (12x12 images) is one vector too where src + L <= read_end and
+/// dst + L <= write_end: the values written past dst + n are overwritten later, because
+/// a panel is packed in ascending order (see pack_panel).
 template <class T>
-void copy_run(T* dst, const T* src, conv_index n) {
+void copy_run(T* dst, const T* src, conv_index n, const T* read_end, const T* write_end) {
     using batch = xsimd::batch<T>;
     constexpr conv_index L = batch::size;
     if (n < L) {
+        if (n > 0 && src + L <= read_end && dst + L <= write_end) {
+            batch::load_unaligned(src).store_unaligned(dst);
+            return;
+        }
         for (conv_index t = 0; t < n; ++t) dst[t] = src[t];
         return;
     }
@@ -122,9 +132,11 @@ void copy_run(T* dst, const T* src, conv_index n) {
 }
 
 /// Kernel row d — plane is its channel of the run's image — at the run's output pixels:
-/// out[t * step] = cols[d, pixel ox_begin + t], zero outside the image.
+/// out[t * step] = cols[d, pixel ox_begin + t], zero outside the image. read_end and
+/// write_end: see copy_run (step 1 only).
 template <class T>
-void gather(const T* plane, const ConvGeometry& g, const KernelRow& d, const Run& r, T* out, conv_index step) {
+void gather(const T* plane, const ConvGeometry& g, const KernelRow& d, const Run& r, T* out, conv_index step,
+            const T* read_end = nullptr, const T* write_end = nullptr) {
     const conv_index y = r.oy * g.stride + d.i - g.pad_top;
     const conv_index length = r.ox_end - r.ox_begin;
     if (y < 0 || y >= g.height) {
@@ -138,7 +150,8 @@ void gather(const T* plane, const ConvGeometry& g, const KernelRow& d, const Run
     conv_index ox = r.ox_begin;
     for (; ox < first; ++ox) out[(ox - r.ox_begin) * step] = T(0);
     if (step == 1 && g.stride == 1) {
-        copy_run(out + (first - r.ox_begin), row + first + x_offset, last - first);
+        if (last > first)  // (row + first + x_offset may lie before the plane otherwise)
+            copy_run(out + (first - r.ox_begin), row + first + x_offset, last - first, read_end, write_end);
         ox = last;
     } else {
         for (; ox < last; ++ox) out[(ox - r.ox_begin) * step] = row[ox * g.stride + x_offset];
@@ -158,6 +171,9 @@ struct ConvColumns {
     void pack_panel(gemm_index kc, gemm_index nc, gemm_index pc, gemm_index jc, T* dst) const {
         using namespace conv_columns_detail;
         Run runs[NR];
+        // Strips, rows and runs are written in ascending order, so a vector written past a
+        // run's end only lands on values written afterwards, or on the panel's end.
+        T* const panel_end = dst + (nc + NR - 1) / NR * NR * kc;
         for (gemm_index j0 = 0; j0 < nc; j0 += NR) {
             const gemm_index nr = std::min<gemm_index>(NR, nc - j0);
             T* strip = dst + j0 * kc;
@@ -166,7 +182,8 @@ struct ConvColumns {
             for (gemm_index k = 0; k < kc; ++k, d.next(geometry)) {
                 T* out = strip + k * NR;
                 for (conv_index r = 0; r < n_runs; ++r)
-                    gather(images.plane(runs[r].image, d.c), geometry, d, runs[r], out + runs[r].offset, 1);
+                    gather(images.plane(runs[r].image, d.c), geometry, d, runs[r], out + runs[r].offset, 1,
+                           images.end, panel_end);
                 for (gemm_index t = nr; t < NR; ++t) out[t] = T(0);
             }
         }
