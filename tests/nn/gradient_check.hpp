@@ -21,6 +21,21 @@ struct GradientCheckResult {
     std::string worst;  ///< where the worst error was seen
 };
 
+/// The distance between probed entries of a tensor of n values, for at most about
+/// max_checks probes: a prime, so that the probes do not keep to a few columns or rows of
+/// an image whose size the step divides (they reach its edges too).
+inline Index probe_step(Index n, Index max_checks) {
+    Index step = std::max<Index>(1, n / max_checks);
+    auto is_prime = [](Index v) {
+        for (Index d = 2; d * d <= v; ++d)
+            if (v % d == 0) return false;
+        return true;
+    };
+    if (step > 1)
+        while (!is_prime(step)) ++step;
+    return step;
+}
+
 /// Checks layer (already built) on input X. `before_forward` runs before every forward
 /// (e.g. to reseed dropout so every evaluation sees the same mask). At most
 /// `max_checks` entries of each tensor are probed, spread evenly.
@@ -49,17 +64,7 @@ inline GradientCheckResult gradient_check(nn::Layer<double>& layer, const Matrix
     auto probe = [&](Matrix<double>& tensor, const Matrix<double>& analytic, const std::string& name,
                      double& max_error) {
         const Index n = tensor.size();
-        // A prime step, so that the probes do not keep to a few columns or rows of an image
-        // whose size the step divides (they reach its edges too).
-        Index step = std::max<Index>(1, n / max_checks);
-        auto is_prime = [](Index v) {
-            if (v < 2) return false;
-            for (Index d = 2; d * d <= v; ++d)
-                if (v % d == 0) return false;
-            return true;
-        };
-        if (step > 1)
-            while (!is_prime(step)) ++step;
+        const Index step = probe_step(n, max_checks);
         for (Index idx = 0; idx < n; idx += step) {
             const double saved = tensor.data()[idx];
             tensor.data()[idx] = saved + h;
@@ -81,17 +86,7 @@ inline GradientCheckResult gradient_check(nn::Layer<double>& layer, const Matrix
     {
         Matrix<double> Xp = X;
         const Index n = Xp.size();
-        // A prime step, so that the probes do not keep to a few columns or rows of an image
-        // whose size the step divides (they reach its edges too).
-        Index step = std::max<Index>(1, n / max_checks);
-        auto is_prime = [](Index v) {
-            if (v < 2) return false;
-            for (Index d = 2; d * d <= v; ++d)
-                if (v % d == 0) return false;
-            return true;
-        };
-        if (step > 1)
-            while (!is_prime(step)) ++step;
+        const Index step = probe_step(n, max_checks);
         for (Index idx = 0; idx < n; idx += step) {
             const double saved = Xp.data()[idx];
             Xp.data()[idx] = saved + h;
