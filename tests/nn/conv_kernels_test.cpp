@@ -85,25 +85,20 @@ void check_implicit_columns(const ConvGeometry& g, conv_index images, conv_index
     const ImageBlock<T> block{data.data(), image_stride, g.height * g.width,
                               read_past_runs ? data.data() + data.size() : nullptr};
 
-    // Y = A * cols  (rows x width)
-    std::vector<T> a(static_cast<std::size_t>(rows * depth));
-    for (auto& x : a) x = static_cast<T>(rng.uniform(-1.0, 1.0));
-    std::vector<T> explicit_y(static_cast<std::size_t>(rows * width)), implicit_y(explicit_y.size());
-    gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, width, depth, Operand::row_major(a.data(), depth),
-                                                    Operand::row_major(cols.data(), width), explicit_y.data(), width, false);
-    gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, width, depth, Operand::row_major(a.data(), depth),
-                                                    ConvColumns<T>{block, g}, implicit_y.data(), width, false);
-    REQUIRE(implicit_y == explicit_y);
-
-    // D = G * cols^T  (rows x depth)
-    std::vector<T> grad(static_cast<std::size_t>(rows * width));
-    for (auto& x : grad) x = static_cast<T>(rng.uniform(-1.0, 1.0));
-    std::vector<T> explicit_d(static_cast<std::size_t>(rows * depth)), implicit_d(explicit_d.size());
-    gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, depth, width, Operand::row_major(grad.data(), width),
-                                                    Operand::transposed(cols.data(), width), explicit_d.data(), depth, false);
-    gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, depth, width, Operand::row_major(grad.data(), width),
-                                                    ConvColumnsTransposed<T>{block, g}, implicit_d.data(), depth, false);
-    REQUIRE(implicit_d == explicit_d);
+    // rows x n = (random rows x k) * B, through the written-out operand and the panel source.
+    auto require_same_product = [&](gemm_index n, gemm_index k, const Operand& written, const auto& implicit) {
+        std::vector<T> a(static_cast<std::size_t>(rows * k));
+        for (auto& x : a) x = static_cast<T>(rng.uniform(-1.0, 1.0));
+        std::vector<T> expected(static_cast<std::size_t>(rows * n)), actual(expected.size());
+        gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, n, k, Operand::row_major(a.data(), k), written,
+                                                        expected.data(), n, false);
+        gemm_with_tile<T, xsimd::default_arch, Vectors>(rows, n, k, Operand::row_major(a.data(), k), implicit,
+                                                        actual.data(), n, false);
+        REQUIRE(actual == expected);
+    };
+    // Y = A * cols (the forward product) and D = G * cols^T (the kernel gradient's).
+    require_same_product(width, depth, Operand::row_major(cols.data(), width), ConvColumns<T>{block, g});
+    require_same_product(depth, width, Operand::transposed(cols.data(), width), ConvColumnsTransposed<T>{block, g});
 }
 }  // namespace
 

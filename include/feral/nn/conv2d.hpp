@@ -174,10 +174,7 @@ public:
                     T* y = count == 1 ? output.row(first).data() : w.block.data();
                     gemm<T>(filters, width, depth, GemmOperand<T>::row_major(kernel_.data(), depth),
                             input_columns<ConvColumns<T>>(input, first), y, width, false, e);
-                    if (count == 1) continue;
-                    for (Index g = 0; g < count; ++g)
-                        for (Index f = 0; f < filters; ++f)
-                            std::copy_n(y + f * width + g * spatial, spatial, output.row(first + g).data() + f * spatial);
+                    if (count > 1) unblock(y, filters, spatial, count, output, first);
                 }
             }
         });
@@ -196,7 +193,9 @@ public:
         const Index groups = (n + group - 1) / group;
         const Index channels = geometry_.channels, in_spatial = geometry_.height * geometry_.width;
         const bool transposed = grad_input && transposed_data_gradient();
-        const int slots = prepare_workspace(groups, grad_input ? (transposed ? 1 : 2) : 0);
+        const int slots = prepare_workspace(groups, !grad_input ? DataGradient::none
+                                                    : transposed ? DataGradient::transposed
+                                                                 : DataGradient::col2im);
         if (transposed) flip_kernel();
         partial_kernel_.resize(groups, filters * depth);
         partial_bias_.resize(groups, filters);
@@ -249,11 +248,7 @@ public:
                             gemm<T>(channels, in_width, flipped_kernel_.cols(),
                                     GemmOperand<T>::row_major(flipped_kernel_.data(), flipped_kernel_.cols()), g_columns,
                                     dx, in_width, false);
-                            if (count > 1)
-                                for (Index g = 0; g < count; ++g)
-                                    for (Index c = 0; c < channels; ++c)
-                                        std::copy_n(dx + c * in_width + g * in_spatial, in_spatial,
-                                                    grad_input->row(first + g).data() + c * in_spatial);
+                            if (count > 1) unblock(dx, channels, in_spatial, count, *grad_input, first);
                         } else if (grad_input) {
                             // dcols = kernel^T * G  (depth x width), folded back onto each image.
                             gemm<T>(depth, width, filters, GemmOperand<T>::transposed(kernel_.data(), depth),
@@ -328,6 +323,17 @@ private:
         std::vector<T> dcols;   // C*k*k x width: column gradients (col2im path)
     };
 
+    /// How backward computes dX, if at all (see the header comment).
+    enum class DataGradient { none, transposed, col2im };
+
+    /// Copies a block buffer (rows x count*per_image: row r holds row r of every image, side
+    /// by side) to rows first, first + 1, ... of `out`, each image's rows one after another.
+    static void unblock(const T* block, Index rows, Index per_image, Index count, Matrix<T>& out, Index first) {
+        for (Index g = 0; g < count; ++g)
+            for (Index r = 0; r < rows; ++r)
+                std::copy_n(block + (r * count + g) * per_image, per_image, out.row(first + g).data() + r * per_image);
+    }
+
     /// The column matrix (or its transpose) of the images first, first + 1, ... of a batch.
     template <class Columns>
     Columns input_columns(const Matrix<T>& input, Index first) const {
@@ -356,17 +362,16 @@ private:
     }
 
     /// Sizes one workspace per thread slot (on first use; reused afterwards). Returns the
-    /// number of slots for `units` work units. data_gradient: 0 none, 1 transposed
-    /// convolution, 2 col2im.
-    int prepare_workspace(Index units, int data_gradient = 0) {
+    /// number of slots for `units` work units; data_gradient says which buffers backward needs.
+    int prepare_workspace(Index units, DataGradient data_gradient = DataGradient::none) {
         const int slots = static_cast<int>(
             std::min<Index>(resolve_threads(this->threads_), std::max<Index>(units, 1)));
         if (workspace_.size() < static_cast<std::size_t>(slots)) workspace_.resize(static_cast<std::size_t>(slots));
         const auto images = static_cast<std::size_t>(block_images());
         const auto width = images * static_cast<std::size_t>(geometry_.col_cols());
         const auto block_size = static_cast<std::size_t>(kernel_.rows()) * width;
-        const auto dblock_size = data_gradient == 1 && images > 1 ? images * static_cast<std::size_t>(geometry_.image_size()) : 0;
-        const auto dcols_size = data_gradient == 2 ? static_cast<std::size_t>(geometry_.col_rows()) * width : 0;
+        const auto dblock_size = data_gradient == DataGradient::transposed && images > 1 ? images * static_cast<std::size_t>(geometry_.image_size()) : 0;
+        const auto dcols_size = data_gradient == DataGradient::col2im ? static_cast<std::size_t>(geometry_.col_rows()) * width : 0;
         for (auto& w : workspace_) {
             if (w.block.size() < block_size) w.block.resize(block_size);
             if (w.dblock.size() < dblock_size) w.dblock.resize(dblock_size);

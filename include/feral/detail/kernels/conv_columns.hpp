@@ -83,7 +83,7 @@ struct KernelRow {
 
     KernelRow(const ConvGeometry& g, conv_index d)
         : c(d / (g.kernel_h * g.kernel_w)), i(d / g.kernel_w % g.kernel_h), j(d % g.kernel_w) {
-        columns(g);
+        im2col_detail::valid_range(g, j, first, last);
     }
 
     void next(const ConvGeometry& g) {
@@ -94,18 +94,7 @@ struct KernelRow {
                 ++c;
             }
         }
-        columns(g);
-    }
-
-private:
-    void columns(const ConvGeometry& g) {
-        if (g.stride != 1) {
-            im2col_detail::valid_range(g, j, first, last);
-            return;
-        }
-        const conv_index offset = j - g.pad_left;  // without divisions for stride 1
-        last = std::clamp<conv_index>(g.width - offset, 0, g.out_w);
-        first = std::min(std::max<conv_index>(-offset, 0), last);
+        im2col_detail::valid_range(g, j, first, last);
     }
 };
 

@@ -78,6 +78,11 @@ namespace im2col_detail {
 /// The output columns ox whose input column ox*s + j - pl lies inside [0, W): [first, last).
 inline void valid_range(const ConvGeometry& g, conv_index j, conv_index& first, conv_index& last) {
     const conv_index offset = j - g.pad_left;  // x = ox*s + offset
+    if (g.stride == 1) {  // the same without divisions (the implicit im2col calls this per kernel row)
+        last = std::clamp<conv_index>(g.width - offset, 0, g.out_w);
+        first = std::min(std::max<conv_index>(-offset, 0), last);
+        return;
+    }
     first = offset >= 0 ? 0 : (-offset + g.stride - 1) / g.stride;
     last = g.width - offset <= 0 ? 0 : (g.width - offset + g.stride - 1) / g.stride;
     last = std::min(last, g.out_w);
