@@ -81,8 +81,10 @@ inline void add_options(CLI::App& app, Options& o) {
                  "study 2 only: balance the training set before carving its validation and test sets, so over-sampled "
                  "copies of a face can fall on both sides (an experiment; the study carves first)");
     app.add_option("--search-journal", o.search_journal,
-                   "study 3 only: record each finished random-search trial in this file; run again with the same file "
-                   "to resume an interrupted search (finished trials are read back, not trained again)");
+                   "study 3 only: record each finished random-search trial in this file, and back up the trial in "
+                   "training and the final training beside it after every epoch; run again with the same file to "
+                   "resume an interrupted study (finished trials are read back, an interrupted one resumes at its "
+                   "last finished epoch)");
 }
 
 /// Checks combinations CLI11 cannot express.

@@ -31,8 +31,9 @@
 // epochs; --quick runs 2 trials of 2 epochs on half the faces and trains the best 5
 // epochs. The study says so in its notes. --skip-search leaves out the search and trains the
 // study's published best configuration (on FER2013 the search is about three quarters of
-// the cost: 100 of the 130 epochs). --search-journal FILE records each finished trial, and a
-// rerun with the same file resumes an interrupted search where it stopped.
+// the cost: 100 of the 130 epochs). --search-journal FILE records each finished trial and
+// keeps a backup of the trial in training, and of the final training, beside it after every
+// epoch; a rerun with the same file resumes an interrupted study at the epoch it stopped in.
 #pragma once
 
 #include "study_common.hpp"
@@ -184,6 +185,9 @@ inline Study run_study3(const Options& options) {
     fit.seed = options.seed;
     fit.verbose = 1;
     fit.n_threads = options.threads;
+    // With a journal the final training is resumable too: its state after every epoch is
+    // kept beside the journal until it finishes.
+    if (!options.search_journal.empty()) fit.backup = options.search_journal + ".final.backup";
     ModelResult r;
     r.name = options.skip_search ? std::string("Published best CNN (no search)")
                                  : "Tuned CNN (best of " + std::to_string(trials) + " trials)";

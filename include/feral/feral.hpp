@@ -66,6 +66,7 @@
 #include "feral/nn/softmax.hpp"
 #include "feral/nn/softmax_cross_entropy.hpp"
 #include "feral/nn/trainer.hpp"
+#include "feral/nn/training_backup.hpp"
 #include "feral/report/charts.hpp"
 #include "feral/report/html_report.hpp"
 #include "feral/vision/draw.hpp"

@@ -96,6 +96,9 @@ public:
     [[nodiscard]] const Matrix<T>& second_moment(std::size_t i) const { return moments_.at(2 * i + 1); }
 
 private:
+    [[nodiscard]] const std::vector<Matrix<T>>& state_tensors() const override { return moments_; }
+    [[nodiscard]] int state_slots() const override { return 2; }
+
     Config config_;
     std::vector<Matrix<T>> moments_;  // m0, v0, m1, v1, ...
 };

@@ -8,7 +8,10 @@
 //                      improved (save_best_only).
 // "Improved" means lower for losses and higher for accuracies (Keras's mode "auto").
 // A callback sees the model through TrainingControl (weights, learning rate, saving,
-// stopping), so this header does not depend on Sequential.
+// stopping), so this header does not depend on Sequential. A callback that keeps state
+// between epochs writes it in save_state and reads it in load_state, so that a training
+// resumed from a backup (FitConfig::backup) carries on as an uninterrupted one would; the
+// three here do.
 //
 // Example:
 //   feral::nn::EarlyStopping<> stop({.monitor = "val_loss", .patience = 5, .restore_best_weights = true});
@@ -17,6 +20,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/serialize.hpp"
 #include "feral/core/types.hpp"
 #include "feral/nn/history.hpp"
 
@@ -48,6 +52,10 @@ public:
     virtual void on_train_begin(TrainingControl<T>& /*model*/) {}
     virtual void on_epoch_end(const EpochLogs& /*logs*/, TrainingControl<T>& /*model*/) {}
     virtual void on_train_end(TrainingControl<T>& /*model*/) {}
+    /// The state kept between epochs, for a training backup (after on_epoch_end).
+    virtual void save_state(ByteWriter& /*out*/) const {}
+    /// Reads save_state's bytes back (after on_train_begin); format_error if they do not fit.
+    virtual void load_state(ByteReader& /*in*/) {}
 };
 
 namespace callback_detail {
@@ -64,6 +72,8 @@ public:
     }
     void set(double value) { best_ = value; }
     [[nodiscard]] double best() const { return best_; }
+    void save(ByteWriter& out) const { out.write<double>(best_); }
+    void load(ByteReader& in) { best_ = in.read<double>(); }
 
 private:
     bool maximise_ = false;
@@ -114,6 +124,26 @@ public:
             model.stop_training();
             if (config_.restore_best_weights && !best_weights_.empty()) model.set_weights(best_weights_);
         }
+    }
+
+    void save_state(ByteWriter& out) const override {
+        best_.save(out);
+        out.write<std::int32_t>(wait_);
+        out.write<std::int32_t>(best_epoch_);
+        out.write<std::int32_t>(stopped_epoch_);
+        out.write<std::uint64_t>(best_weights_.size());
+        for (const auto& w : best_weights_) out.write_matrix(w);
+    }
+
+    void load_state(ByteReader& in) override {
+        best_.load(in);
+        wait_ = in.read<std::int32_t>();
+        best_epoch_ = in.read<std::int32_t>();
+        stopped_epoch_ = in.read<std::int32_t>();
+        const auto n = in.read<std::uint64_t>();
+        if (n > 100000) detail::fail<format_error>(in.source(), ": corrupt EarlyStopping state (", n, " tensors)");
+        best_weights_.clear();
+        for (std::uint64_t k = 0; k < n; ++k) best_weights_.push_back(in.read_matrix<Matrix<T>>());
     }
 
     [[nodiscard]] int best_epoch() const { return best_epoch_; }       ///< 0-based, -1 before training
@@ -178,6 +208,20 @@ public:
         }
     }
 
+    void save_state(ByteWriter& out) const override {
+        best_.save(out);
+        out.write<std::int32_t>(wait_);
+        out.write<std::int32_t>(cooldown_counter_);
+        out.write<std::int32_t>(reductions_);
+    }
+
+    void load_state(ByteReader& in) override {
+        best_.load(in);
+        wait_ = in.read<std::int32_t>();
+        cooldown_counter_ = in.read<std::int32_t>();
+        reductions_ = in.read<std::int32_t>();
+    }
+
     [[nodiscard]] int reductions() const { return reductions_; }
 
 private:
@@ -215,6 +259,18 @@ public:
         }
         model.save_model(config_.path);
         ++saves_;
+    }
+
+    void save_state(ByteWriter& out) const override {
+        best_.save(out);
+        out.write<std::int32_t>(saves_);
+        out.write<std::int32_t>(best_epoch_);
+    }
+
+    void load_state(ByteReader& in) override {
+        best_.load(in);
+        saves_ = in.read<std::int32_t>();
+        best_epoch_ = in.read<std::int32_t>();
     }
 
     [[nodiscard]] int saves() const { return saves_; }

@@ -59,6 +59,9 @@ public:
         calls_ = 0;
     }
 
+    [[nodiscard]] std::uint64_t random_position() const override { return calls_; }
+    void set_random_position(std::uint64_t calls) override { calls_ = calls; }
+
     void forward(const Matrix<T>& input, Matrix<T>& output, bool training) override {
         layer_detail::check_input(input, this->input_shape_, built_, "Dropout::forward");
         masked_ = training && config_.rate > 0.0;

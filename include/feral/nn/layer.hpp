@@ -82,6 +82,12 @@ public:
     /// Seeds the layer's own randomness (dropout masks) for reproducible runs.
     virtual void set_seed(std::uint64_t) {}
 
+    /// How far the layer's own random stream has advanced (dropout: training forward
+    /// calls so far; 0 for layers without randomness). A resumed training sets it back
+    /// (training_backup.hpp), so its later masks are the ones an uninterrupted run draws.
+    [[nodiscard]] virtual std::uint64_t random_position() const { return 0; }
+    virtual void set_random_position(std::uint64_t) {}
+
     /// Writes the constructor configuration (not the weights) so a factory can
     /// rebuild the layer on load; weights travel through parameters()/state().
     virtual void save_config(ByteWriter& out) const = 0;

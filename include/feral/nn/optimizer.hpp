@@ -6,6 +6,9 @@
 // created on the first step and checked on every later step: the list must keep
 // the same length and shapes (a model cannot change under its optimiser).
 //
+// save_state/load_state carry all of that (and the learning rate) across a resumed
+// training (training_backup.hpp).
+//
 // The learning-rate schedule does not live here (dlib's rule: the trainer owns the
 // schedule). Sequential::fit and callbacks such as ReduceLROnPlateau call
 // set_learning_rate() between steps.
@@ -15,6 +18,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/serialize.hpp"
 #include "feral/core/types.hpp"
 #include "feral/nn/layer.hpp"
 
@@ -53,11 +57,60 @@ public:
     /// Number of steps taken since construction or reset().
     [[nodiscard]] long long steps() const { return steps_; }
 
+    /// Writes what a resumed training needs: the optimiser's name, learning rate, step
+    /// count and per-parameter state (none before the first step).
+    void save_state(ByteWriter& out) const {
+        out.write_string(name());
+        out.write<double>(learning_rate_);
+        out.write<std::int64_t>(steps_);
+        const auto& state = state_tensors();
+        out.write<std::uint64_t>(state.size());
+        for (const auto& m : state) out.write_matrix(m);
+    }
+
+    /// Reads save_state's output back for `parameters`, the model's list it was saved
+    /// with. Throws format_error naming in.source() for another optimiser's state, or
+    /// state that does not fit those parameters.
+    void load_state(ByteReader& in, const std::vector<Parameter<T>>& parameters) {
+        const std::string saved = in.read_string();
+        if (saved != name())
+            detail::fail<format_error>(in.source(), ": holds ", saved, " state, this optimiser is ", name());
+        const auto lr = in.read<double>();
+        const auto steps = in.read<std::int64_t>();
+        const auto n = in.read<std::uint64_t>();
+        const std::size_t slots = static_cast<std::size_t>(state_slots());
+        if (!(lr > 0.0) || !std::isfinite(lr) || steps < 0)
+            detail::fail<format_error>(in.source(), ": corrupt ", name(), " state (learning rate ", lr, ", ", steps,
+                                       " steps)");
+        if (n != 0 && n != parameters.size() * slots)
+            detail::fail<format_error>(in.source(), ": ", name(), " state of ", n, " tensors, the model's ",
+                                       parameters.size(), " parameters need ", parameters.size() * slots);
+        std::vector<Matrix<T>> state;
+        state.reserve(static_cast<std::size_t>(n));
+        for (std::size_t k = 0; k < n; ++k) {
+            state.push_back(in.read_matrix<Matrix<T>>());
+            const Parameter<T>& p = parameters[k / slots];
+            if (state.back().rows() != p.value->rows() || state.back().cols() != p.value->cols())
+                detail::fail<format_error>(in.source(), ": ", name(), " state ", k, " is ", state.back().rows(), " x ",
+                                           state.back().cols(), ", parameter '", p.name, "' is ", p.value->rows(),
+                                           " x ", p.value->cols());
+        }
+        learning_rate_ = lr;
+        steps_ = steps;
+        mutable_state_tensors() = std::move(state);
+    }
+
 protected:
     static void check_learning_rate(double lr, const std::string& owner, const char* function = "") {
         if (!(lr > 0.0) || !std::isfinite(lr))
             detail::fail(owner, function, ": learning rate must be a positive finite number, got ", lr);
     }
+
+    /// The per-parameter state: state_slots() tensors per parameter, in parameter order
+    /// (Adam: m0, v0, m1, v1, ...); empty before the first step.
+    [[nodiscard]] virtual const std::vector<Matrix<T>>& state_tensors() const = 0;
+    [[nodiscard]] virtual int state_slots() const = 0;
+    std::vector<Matrix<T>>& mutable_state_tensors() { return const_cast<std::vector<Matrix<T>>&>(state_tensors()); }
 
     /// Creates `slots` zero matrices per parameter on the first step; afterwards checks
     /// that the parameter list still has the same shapes.

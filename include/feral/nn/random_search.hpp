@@ -19,7 +19,10 @@
 // uninterrupted search gives. The file also records the seed, space, image shape and a
 // checksum of the data, and a journal of any other search is refused, never mixed in or
 // overwritten (it cannot tell a journal written by an older feral: start a new one after
-// upgrading).
+// upgrading). The trial in training when the search stopped resumes too: with a journal,
+// each trial's fit keeps a training backup beside it ("<journal>.trial-N.backup",
+// FitConfig::backup, removed when the trial ends), so a stopped search loses at most the
+// epoch it was in.
 //
 // Progress (verbose >= 1): one line per trial, and after each trained trial an estimate of
 // the time the remaining trials need, from their training FLOPs at the rate measured so far;
@@ -42,6 +45,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <limits>
@@ -104,6 +108,7 @@ public:
         /// left; 2 also each trial's training FLOPs before the search starts, and its epochs
         int verbose = 0;
         std::string journal{};    ///< file recording finished trials so the search can resume; empty: none
+                                  ///< (the trial in training is backed up beside it after every epoch)
     };
 
     RandomSearch() = default;
@@ -213,6 +218,11 @@ public:
         return result;
     }
 
+    /// The training backup of trial t (0-based) while it trains, beside the journal.
+    [[nodiscard]] std::filesystem::path trial_backup(int t) const {
+        return config_.journal + ".trial-" + std::to_string(t + 1) + ".backup";
+    }
+
     /// The lines that identify this search in a journal: its seed, epochs, validation
     /// fraction, number type and classes, every list of its space, and the data's shape
     /// and checksum (so a journal of the same search on other images is refused).
@@ -230,16 +240,8 @@ public:
                    "; convs_per_block " + list(s.convs_per_block) + "; block_dropout " + list(s.block_dropout) +
                    "; dense_batch_norm " + list(s.dense_batch_norm) + "; batch_norm_momentum " +
                    list(s.batch_norm_momentum);
-        // The bytes of each row (contiguous in a row-major Ref), then of the labels.
-        std::uint64_t h = 0xcbf29ce484222325ULL;
-        for (Index r = 0; r < X.rows(); ++r)
-            h = detail::fnv1a64(reinterpret_cast<const unsigned char*>(X.row(r).data()),
-                                static_cast<std::size_t>(X.cols()) * sizeof(T), h);
-        h = detail::fnv1a64(reinterpret_cast<const unsigned char*>(y.data()),
-                            static_cast<std::size_t>(y.size()) * sizeof(int), h);
-        std::ostringstream checksum;
-        checksum << std::hex << std::setw(16) << std::setfill('0') << h;
-        id.data = detail::message(X.rows(), " x ", X.cols(), " as ", to_string(shape), ", checksum ", checksum.str());
+        id.data = detail::message(X.rows(), " x ", X.cols(), " as ", to_string(shape), ", checksum ",
+                                  data_checksum<T>(X, y));
         return id;
     }
 
@@ -262,6 +264,7 @@ private:
         fit.seed = trial_seed;
         fit.verbose = config_.verbose >= 2 ? 1 : 0;
         fit.n_threads = config_.n_threads;
+        if (!config_.journal.empty()) fit.backup = trial_backup(t);
         if (config_.verbose >= 2)
             std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << "\n";
         trial.parameters = model.parameter_count();
@@ -275,6 +278,9 @@ private:
             // A configuration that diverges is a result of the search, not a reason to lose
             // the other trials; it scores 0 so it is never the best unless all diverge.
             if (config_.verbose > 0) std::cout << "trial " << t + 1 << " diverged: " << e.what() << "\n";
+            // Its last epoch's backup would diverge again when resumed: the journal records
+            // the trial as diverged instead.
+            if (!fit.backup.empty()) std::filesystem::remove(fit.backup);
             trial.diverged = true;
             trial.val_accuracy = 0;
             trial.val_loss = std::numeric_limits<double>::infinity();

@@ -81,6 +81,9 @@ public:
     }
 
 private:
+    [[nodiscard]] const std::vector<Matrix<T>>& state_tensors() const override { return velocity_; }
+    [[nodiscard]] int state_slots() const override { return 1; }
+
     Config config_;
     std::vector<Matrix<T>> velocity_;
 };

@@ -12,6 +12,11 @@
 //       loss, dz <- softmax cross-entropy (class_weight as Keras: sum w_i l_i / batch)
 //       model.backward(x, dz);  optimizer.step(parameters)
 //     validation loss / accuracy (if any); history; callbacks (may stop or change lr)
+//     the backup file, when FitConfig::backup names one (training_backup.hpp)
+//
+// Resuming: a fit whose FitConfig::backup file exists starts from the epoch after the
+// last one it records, with the weights, optimiser, history and callback states it
+// holds, and ends as the uninterrupted fit would have; the finished fit removes the file.
 //
 // Validation data: explicit (X_val, y_val), or validation_split = f, which (as Keras)
 // holds out the LAST f * N rows before any shuffling. Nothing here depends on the
@@ -31,14 +36,20 @@
 #include "feral/nn/history.hpp"
 #include "feral/nn/progress.hpp"
 #include "feral/nn/softmax_cross_entropy.hpp"
+#include "feral/nn/training_backup.hpp"
 
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
 #include <numeric>
 #include <optional>
 #include <ostream>
 #include <span>
+#include <sstream>
+#include <string>
 #include <vector>
 
 namespace feral::nn {
@@ -54,6 +65,10 @@ struct FitConfig {
     int verbose = 1;                   ///< 0 silent, 1 live progress line, 2 one line per epoch
     std::ostream* out = nullptr;       ///< progress stream (nullptr = std::cout)
     int n_threads = 0;                 ///< 0 = FERAL_NUM_THREADS or all cores
+    /// A file where fit writes its whole state after every epoch; a fit that finds the file
+    /// resumes from it (it must be this fit's: training_backup.hpp). Removed when fit
+    /// finishes. Empty: no backup.
+    std::filesystem::path backup{};
 };
 
 /// Loss and accuracy of a model on labelled data.
@@ -112,6 +127,20 @@ public:
         for (auto* c : callbacks) c->on_train_begin(control);
 
         History history;
+        int first_epoch = 0;
+        std::optional<TrainingBackup<T>> backup;
+        if (!config.backup.empty()) {
+            backup.emplace(config.backup, fingerprint(model, config, X.topRows(n_train), y.head(n_train), val_X, val_y,
+                                                      callbacks.size()));
+            if (backup->exists()) {
+                first_epoch =
+                    backup->restore(model, optimizer, parameters, history, callbacks, control.stopped, config.epochs);
+                if (config.verbose > 0)
+                    (config.out ? *config.out : std::cout)
+                        << "resuming from the training backup '" << config.backup.string() << "': " << first_epoch
+                        << (first_epoch == 1 ? " epoch" : " epochs") << " done" << std::endl;
+            }
+        }
         Progress progress(config.verbose, config.out);
         const Index batch_size = config.batch_size;
         const Index batches = (n_train + batch_size - 1) / batch_size;
@@ -122,7 +151,7 @@ public:
         const SoftmaxCrossEntropy<T> loss_function;
         const Random base(config.seed);
 
-        for (int epoch = 0; epoch < config.epochs && !control.stopped; ++epoch) {
+        for (int epoch = first_epoch; epoch < config.epochs && !control.stopped; ++epoch) {
             const auto start = std::chrono::steady_clock::now();
             std::iota(order.begin(), order.end(), Index{0});
             if (config.shuffle) {
@@ -179,8 +208,10 @@ public:
             progress.end_epoch(logs);
             for (auto* c : callbacks) c->on_epoch_end(logs, control);
             if (control.stopped) history.stopped_epoch = epoch;
+            if (backup) backup->save(model, optimizer, history, callbacks, control.stopped, epoch + 1);
         }
         for (auto* c : callbacks) c->on_train_end(control);
+        if (backup) backup->remove();
         return history;
     }
 
@@ -197,6 +228,47 @@ private:
         Model& model;
         bool stopped = false;
     };
+
+    /// What a backup must match to be this fit's (training_backup.hpp): the model, the
+    /// settings that change the result, and the data (training part, validation data).
+    template <class Model>
+    static typename TrainingBackup<T>::Fingerprint fingerprint(Model& model, const FitConfig& config,
+                                                               ConstMatrixRef<T> X, ConstLabelsRef y,
+                                                               ConstMatrixRef<T> X_val, ConstLabelsRef y_val,
+                                                               std::size_t callbacks) {
+        auto number = [](double v) {
+            std::ostringstream text;
+            text << std::setprecision(17) << v;
+            return text.str();
+        };
+        auto data = [](ConstMatrixRef<T> A, ConstLabelsRef b) {
+            return std::to_string(A.rows()) + " x " + std::to_string(A.cols()) + ", checksum " + data_checksum<T>(A, b);
+        };
+        std::string weights = "none";
+        if (!config.class_weight.empty()) {
+            weights.clear();
+            for (double w : config.class_weight) weights += (weights.empty() ? "" : " ") + number(w);
+        }
+        std::string augment = "none";
+        if (config.augment && config.augment->enabled()) {
+            const AugmentConfig& a = *config.augment;
+            augment = "rotation " + number(a.rotation_range) + ", shifts " + number(a.width_shift_range) + " " +
+                      number(a.height_shift_range) + ", zoom " + number(a.zoom_range) + ", shear " +
+                      number(a.shear_range) + ", flip " + (a.horizontal_flip ? "on" : "off") + ", fill " +
+                      std::to_string(static_cast<int>(a.fill_mode)) + " " + number(a.cval);
+        }
+        return {{"model", model.summary()},
+                {"number type", scalar_name<T>()},
+                {"optimiser", model.optimizer().name()},
+                {"batch size", std::to_string(config.batch_size)},
+                {"shuffle", config.shuffle ? "on" : "off"},
+                {"seed", std::to_string(config.seed)},
+                {"class weights", weights},
+                {"augmentation", augment},
+                {"callback count", std::to_string(callbacks)},
+                {"training data", data(X, y)},
+                {"validation data", X_val.rows() > 0 ? data(X_val, y_val) : std::string("none")}};
+    }
 
     static void check_config(const FitConfig& config, const char* where) {
         if (config.epochs < 0) detail::fail(where, ": epochs must be >= 0, got ", config.epochs);
