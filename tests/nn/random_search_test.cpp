@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "halves_images.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
@@ -17,20 +18,7 @@ using feral::Labels;
 using feral::Matrix;
 using namespace feral::nn;
 
-namespace {
-// 8x8 images: class 0 has a bright left half, class 1 a bright right half, plus noise.
-void halves(Index n, Matrix<float>& X, Labels& y) {
-    feral::Random rng(5);
-    X.resize(n, 64);
-    y.resize(n);
-    for (Index i = 0; i < n; ++i) {
-        y[i] = static_cast<int>(i % 2);
-        for (Index r = 0; r < 8; ++r)
-            for (Index c = 0; c < 8; ++c)
-                X(i, r * 8 + c) = static_cast<float>(((c < 4) == (y[i] == 0) ? 0.8 : 0.2) + 0.1 * rng.normal());
-    }
-}
-}  // namespace
+using feral::test::halves;
 
 TEST_CASE("The named architectures build for 48x48 faces with the expected sizes", "[nn][random_search]") {
     for (const auto& name : architectures::names()) {
