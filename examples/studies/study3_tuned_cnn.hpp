@@ -133,7 +133,8 @@ inline Study run_study3(const Options& options) {
                    "configuration (" + chosen.describe() + ").");
     } else {
         // --search-journal FILE records each finished trial, so that an interrupted search
-        // (about 15 hours on FER2013) resumes where it stopped.
+        // (9-14 hours on FER2013) resumes where it stopped, and its trial in training at its last
+        // finished epoch.
         const RandomSearch<> search({.trials = trials, .epochs = trial_epochs, .validation = validation_fraction,
                                      .seed = options.seed, .space = space, .n_threads = options.threads, .verbose = 2,
                                      .journal = options.search_journal});

@@ -2,7 +2,7 @@
 // search, so that a search interrupted after hours resumes where it stopped instead of
 // training its finished trials again.
 //
-// Why: study 3's search on FER2013 is about 15 hours of training on 2 cores. A trial's
+// Why: study 3's search on FER2013 is 9-14 hours of training on 2 cores. A trial's
 // result depends only on the search's seed, space, epochs, validation fraction, the data
 // and its image shape, and feral's training code (RandomSearch draws trial t from the seed
 // alone), so a finished trial can be read back instead of re-trained, and the resumed
