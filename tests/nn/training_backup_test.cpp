@@ -68,13 +68,18 @@ FitConfig settings(const std::filesystem::path& backup = {}) {
 struct Interrupted {};
 
 // Stands for the process being killed: throws at the end of epoch `at` (0-based), before
-// that epoch's backup is written. at = -1 never throws.
+// that epoch's backup is written, or with at_train_end after the last backup, before fit
+// removes it. at = -1 and at_train_end false never throw.
 struct InterruptAt final : Callback<float> {
-    explicit InterruptAt(int epoch) : at(epoch) {}
+    explicit InterruptAt(int epoch, bool train_end = false) : at(epoch), at_train_end(train_end) {}
     void on_epoch_end(const EpochLogs& logs, TrainingControl<float>&) override {
         if (logs.epoch == at) throw Interrupted{};
     }
+    void on_train_end(TrainingControl<float>&) override {
+        if (at_train_end) throw Interrupted{};
+    }
     int at;
+    bool at_train_end;
 };
 
 // The callbacks of one run: state in each (ReduceLROnPlateau with a min_delta no epoch
@@ -201,10 +206,7 @@ TEST_CASE("A fit stopped by a callback, killed before it could remove its backup
     const auto dir = feral::test::scratch_dir("training_backup_stopped");
     FitConfig fit = settings(dir / "stopped.backup");
     fit.epochs = 8;
-    // Killed after the last epoch's backup, before fit removed it.
-    struct InterruptAtEnd final : Callback<float> {
-        void on_train_end(TrainingControl<float>&) override { throw Interrupted{}; }
-    } at_end;
+    InterruptAt at_end(-1, true);  // killed after the last epoch's backup, before fit removed it
     EarlyStopping<float> stop({.monitor = "loss", .min_delta = 10.0, .patience = 2});  // nothing improves by 10
     Sequential<float> first = network();
     CHECK_THROWS_AS(first.fit(X, y, fit, {&stop, &at_end}), Interrupted);
@@ -259,7 +261,13 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
     {
         Sequential<float> model = network();
         FitConfig fit = settings(backup);
-        CHECK_THROWS_FERAL(model.fit(X, y, fit), feral::invalid_argument, "its callback count differs");
+        CHECK_THROWS_FERAL(model.fit(X, y, fit), feral::invalid_argument, "its callback list differs");
+        CHECK(contents(backup) == bytes);
+        // The same number of callbacks, of other kinds in the same places.
+        EarlyStopping<float> a({.patience = 10});
+        EarlyStopping<float> b({.patience = 10});
+        InterruptAt c(-1), d(-1);
+        CHECK_THROWS_FERAL(model.fit(X, y, fit, {&a, &b, &c, &d}), feral::invalid_argument, "its callback list differs");
         CHECK(contents(backup) == bytes);
     }
     {

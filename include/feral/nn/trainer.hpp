@@ -50,6 +50,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 namespace feral::nn {
@@ -130,8 +131,8 @@ public:
         int first_epoch = 0;
         std::optional<TrainingBackup<T>> backup;
         if (!config.backup.empty()) {
-            backup.emplace(config.backup, fingerprint(model, config, X.topRows(n_train), y.head(n_train), val_X, val_y,
-                                                      callbacks.size()));
+            backup.emplace(config.backup,
+                           fingerprint(model, config, X.topRows(n_train), y.head(n_train), val_X, val_y, callbacks));
             if (backup->exists()) {
                 first_epoch =
                     backup->restore(model, optimizer, parameters, history, callbacks, control.stopped, config.epochs);
@@ -235,7 +236,7 @@ private:
     static typename TrainingBackup<T>::Fingerprint fingerprint(Model& model, const FitConfig& config,
                                                                ConstMatrixRef<T> X, ConstLabelsRef y,
                                                                ConstMatrixRef<T> X_val, ConstLabelsRef y_val,
-                                                               std::size_t callbacks) {
+                                                               const std::vector<Callback<T>*>& callbacks) {
         auto number = [](double v) {
             std::ostringstream text;
             text << std::setprecision(17) << v;
@@ -249,6 +250,10 @@ private:
             weights.clear();
             for (double w : config.class_weight) weights += (weights.empty() ? "" : " ") + number(w);
         }
+        // The callbacks' kinds, in order (their states are saved in that order): the
+        // compiler's type names, so a backup is this build's to resume.
+        std::string kinds = std::to_string(callbacks.size());
+        for (const auto* c : callbacks) kinds += std::string(" ") + typeid(*c).name();
         std::string augment = "none";
         if (config.augment && config.augment->enabled()) {
             const AugmentConfig& a = *config.augment;
@@ -265,7 +270,7 @@ private:
                 {"seed", std::to_string(config.seed)},
                 {"class weights", weights},
                 {"augmentation", augment},
-                {"callback count", std::to_string(callbacks)},
+                {"callback list", kinds},
                 {"training data", data(X, y)},
                 {"validation data", X_val.rows() > 0 ? data(X_val, y_val) : std::string("none")}};
     }

@@ -13,7 +13,7 @@
 //
 // Fingerprint: the backup also records what was being fitted — the model (its summary),
 // the settings that change the result (batch size, shuffle, seed, validation split,
-// class weights, augmentation, callback count) and checksums of the training and
+// class weights, augmentation, the kinds of the callbacks) and checksums of the training and
 // validation data. A fit handed the backup of another fit refuses it (invalid_argument
 // naming the file and what differs) and leaves the file as it is. Epochs are not in the
 // fingerprint: a fit resumed with more epochs carries on up to them.
@@ -122,11 +122,19 @@ public:
         if (next_epoch > epochs)
             detail::fail("Sequential::fit: the training backup '", path_.string(), "' holds ", next_epoch,
                          " epochs, more than the ", epochs, " this fit asks for");
-        // Everything is read before anything is set, so a damaged file changes nothing.
+        // Everything is read and checked before anything is set.
         const auto n = r.read<std::uint64_t>();
         if (n > 100000) detail::fail<format_error>(path_.string(), ": corrupt tensor count ", n);
         std::vector<Matrix<T>> weights;
         for (std::uint64_t k = 0; k < n; ++k) weights.push_back(r.read_matrix<Matrix<T>>());
+        const std::vector<Matrix<T>> current = model.weights();  // the fingerprint matched, so only an edited file differs
+        if (current.size() != weights.size())
+            detail::fail<format_error>(path_.string(), ": ", weights.size(), " tensors, the model has ", current.size());
+        for (std::size_t k = 0; k < current.size(); ++k)
+            if (current[k].rows() != weights[k].rows() || current[k].cols() != weights[k].cols())
+                detail::fail<format_error>(path_.string(), ": tensor ", k, " is ", weights[k].rows(), " x ",
+                                           weights[k].cols(), ", the model's is ", current[k].rows(), " x ",
+                                           current[k].cols());
         const auto positions = r.read_vector<std::uint64_t>();
         if (positions.size() != model.size())
             detail::fail<format_error>(path_.string(), ": random positions of ", positions.size(), " layers, the model has ",
@@ -146,7 +154,9 @@ public:
         for (std::size_t k = 0; k < callbacks.size(); ++k) callback_states.push_back(r.read_vector<unsigned char>());
         r.expect_end();
 
-        model.set_weights(weights);  // the fingerprint matched, so the shapes fit unless the file was edited
+        // Applied only now: a file that does not fit changes nothing (callback states, whose
+        // kinds the fingerprint names, are read last).
+        model.set_weights(weights);
         for (std::size_t i = 0; i < model.size(); ++i) model.layer(i).set_random_position(positions[i]);
         ByteReader optimizer_reader(optimizer_state.bytes().data(), optimizer_state.bytes().size(), path_.string());
         optimizer.load_state(optimizer_reader, parameters);
