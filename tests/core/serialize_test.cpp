@@ -106,3 +106,28 @@ TEST_CASE("Reading past the payload end is a format error", "[core][serialize]")
     feral::ByteReader r2(w.bytes().data(), w.bytes().size(), "mem");
     CHECK_THROWS_AS(r2.expect_end(), feral::format_error);
 }
+
+TEST_CASE("A list of matrices round-trips, and a count its bytes cannot hold is a format error", "[core][serialize]") {
+    feral::Matrix<float> a(2, 3), b(1, 1);
+    a << 1, 2, 3, 4, 5, 6;
+    b << 7;
+    feral::ByteWriter w;
+    w.write_matrices(std::vector<feral::Matrix<float>>{a, b});
+    w.write_matrices(std::vector<feral::Matrix<float>>{});
+    feral::ByteReader r(w.bytes().data(), w.bytes().size(), "list.bin");
+    const auto read = r.read_matrices<feral::Matrix<float>>();
+    REQUIRE(read.size() == 2);
+    CHECK(read[0] == a);
+    CHECK(read[1] == b);
+    CHECK(r.read_matrices<feral::Matrix<float>>().empty());
+    r.expect_end();
+
+    feral::ByteWriter corrupt;  // claims a million matrices, holds none: refused before allocating
+    corrupt.write<std::uint64_t>(1000000);
+    corrupt.write<std::int64_t>(0);
+    auto read_corrupt = [&] {
+        feral::ByteReader c(corrupt.bytes().data(), corrupt.bytes().size(), "list.bin");
+        return c.read_matrices<feral::Matrix<float>>();
+    };
+    CHECK_THROWS_FERAL(read_corrupt(), feral::format_error, "list.bin: corrupt length 1000000");
+}

@@ -100,6 +100,25 @@ TEST_CASE("Loading weights into a different architecture names the layer that di
                       Catch::Contains("layer 1 is MaxPool2D in this model but BatchNorm"));
 }
 
+TEST_CASE("set_weights names the first tensor that does not fit and then changes nothing", "[nn][save_load]") {
+    auto model = tiny_cnn(8);
+    const auto before = model.weights();
+    auto wrong_last = before;
+    for (auto& m : wrong_last) m.array() += 1.0f;   // other values, same shapes...
+    wrong_last.back() = Matrix<float>::Zero(1, 4);  // ...except the last Dense bias
+    CHECK(model.weights_mismatch(before).empty());
+    CHECK_THROWS_FERAL(model.set_weights(wrong_last), feral::invalid_argument,
+                       "layer 6 (Dense) bias is 1 x 3, got 1 x 4");
+    CHECK(model.weights() == before);  // the earlier tensors were not assigned either
+    auto one_more = before;
+    one_more.push_back(Matrix<float>::Zero(1, 1));
+    CHECK_THROWS_FERAL(model.set_weights(one_more), feral::invalid_argument, "tensors given, the model has");
+    auto one_less = before;
+    one_less.pop_back();
+    CHECK_THROWS_FERAL(model.set_weights(one_less), feral::invalid_argument, "needs more");
+    CHECK(model.weights() == before);
+}
+
 TEST_CASE("A corrupt or truncated model file is a format_error naming the file", "[nn][save_load]") {
     const auto dir = feral::test::scratch_dir("nn_save_load_corrupt");
     tiny_cnn().save(dir / "cnn.feral");

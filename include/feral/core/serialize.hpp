@@ -97,6 +97,13 @@ public:
         bytes_.insert(bytes_.end(), p, p + row_major.size() * sizeof(Scalar));
     }
 
+    /// A count, then each matrix as write_matrix stores it (read_matrices reads it back).
+    template <class MatrixType>
+    void write_matrices(const std::vector<MatrixType>& matrices) {
+        write<std::uint64_t>(matrices.size());
+        for (const auto& m : matrices) write_matrix(m);
+    }
+
     [[nodiscard]] const std::vector<unsigned char>& bytes() const { return bytes_; }
 
 private:
@@ -163,6 +170,18 @@ public:
         } else {
             return row_major;
         }
+    }
+
+    /// Reads write_matrices' output. A count the bytes left cannot hold (each matrix takes
+    /// at least its 16-byte header) is format_error before anything is allocated; callers
+    /// check the count and shapes they expect.
+    template <class MatrixType>
+    std::vector<MatrixType> read_matrices() {
+        const auto n = read_size(2 * sizeof(std::int64_t));
+        std::vector<MatrixType> matrices;
+        matrices.reserve(n);
+        for (std::size_t k = 0; k < n; ++k) matrices.push_back(read_matrix<MatrixType>());
+        return matrices;
     }
 
     [[nodiscard]] std::size_t remaining() const { return size_ - offset_; }

@@ -42,7 +42,7 @@ public:
     Adam() : Adam(Config{}) {}
 
     /// Throws invalid_argument for lr <= 0, betas outside [0, 1), epsilon < 0 or weight_decay < 0.
-    explicit Adam(Config config) : config_(config) {
+    explicit Adam(Config config) : Optimizer<T>(2), config_(config) {
         this->check_learning_rate(config.learning_rate, "Adam");
         if (!(config.beta1 >= 0.0 && config.beta1 < 1.0)) detail::fail("Adam: beta1 must be in [0, 1), got ", config.beta1);
         if (!(config.beta2 >= 0.0 && config.beta2 < 1.0)) detail::fail("Adam: beta2 must be in [0, 1), got ", config.beta2);
@@ -57,7 +57,7 @@ public:
     [[nodiscard]] const Config& config() const { return config_; }
 
     void step(const std::vector<Parameter<T>>& parameters) override {
-        this->prepare_state(parameters, moments_, 2);
+        this->prepare_state(parameters);
         ++this->steps_;
         const double t = static_cast<double>(this->steps_);
         const double correction1 = 1.0 - std::pow(config_.beta1, t);
@@ -71,18 +71,13 @@ public:
         for (std::size_t i = 0; i < parameters.size(); ++i) {
             auto p = parameters[i].value->array();
             const auto g = parameters[i].gradient->array();
-            auto m = moments_[2 * i].array();
-            auto v = moments_[2 * i + 1].array();
+            auto m = this->state(i, 0).array();  // first moment
+            auto v = this->state(i, 1).array();  // second moment
             if (config_.weight_decay > 0.0) p *= decay;
             m = b1 * m + (T(1) - b1) * g;
             v = b2 * v + (T(1) - b2) * g.square();
             p -= step_size * m / (v.sqrt() * inverse_sqrt_c2 + eps);
         }
-    }
-
-    void reset() override {
-        moments_.clear();
-        this->steps_ = 0;
     }
 
     [[nodiscard]] std::unique_ptr<Optimizer<T>> clone() const override {
@@ -92,15 +87,11 @@ public:
     }
 
     /// First and second moment of parameter i (after at least one step).
-    [[nodiscard]] const Matrix<T>& first_moment(std::size_t i) const { return moments_.at(2 * i); }
-    [[nodiscard]] const Matrix<T>& second_moment(std::size_t i) const { return moments_.at(2 * i + 1); }
+    [[nodiscard]] const Matrix<T>& first_moment(std::size_t i) const { return this->state(i, 0); }
+    [[nodiscard]] const Matrix<T>& second_moment(std::size_t i) const { return this->state(i, 1); }
 
 private:
-    [[nodiscard]] const std::vector<Matrix<T>>& state_tensors() const override { return moments_; }
-    [[nodiscard]] int state_slots() const override { return 2; }
-
     Config config_;
-    std::vector<Matrix<T>> moments_;  // m0, v0, m1, v1, ...
 };
 
 }  // namespace feral::nn

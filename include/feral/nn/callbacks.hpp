@@ -131,8 +131,7 @@ public:
         out.write<std::int32_t>(wait_);
         out.write<std::int32_t>(best_epoch_);
         out.write<std::int32_t>(stopped_epoch_);
-        out.write<std::uint64_t>(best_weights_.size());
-        for (const auto& w : best_weights_) out.write_matrix(w);
+        out.write_matrices(best_weights_);
     }
 
     void load_state(ByteReader& in) override {
@@ -140,10 +139,7 @@ public:
         wait_ = in.read<std::int32_t>();
         best_epoch_ = in.read<std::int32_t>();
         stopped_epoch_ = in.read<std::int32_t>();
-        const auto n = in.read<std::uint64_t>();
-        if (n > 100000) detail::fail<format_error>(in.source(), ": corrupt EarlyStopping state (", n, " tensors)");
-        best_weights_.clear();
-        for (std::uint64_t k = 0; k < n; ++k) best_weights_.push_back(in.read_matrix<Matrix<T>>());
+        best_weights_ = in.read_matrices<Matrix<T>>();
     }
 
     [[nodiscard]] int best_epoch() const { return best_epoch_; }       ///< 0-based, -1 before training

@@ -256,23 +256,43 @@ public:
         return w;
     }
 
-    /// Restores weights() output. Throws invalid_argument naming the first tensor that does not fit.
-    void set_weights(const std::vector<Matrix<T>>& w) {
+    /// Why `w` cannot be weights() output of this model (the first tensor, or the count,
+    /// that does not fit), or an empty string if it can.
+    [[nodiscard]] std::string weights_mismatch(const std::vector<Matrix<T>>& w) const {
         std::size_t k = 0;
+        std::ostringstream why;
+        auto fits = [&](std::size_t layer, const std::string& name, const Matrix<T>& target) {
+            if (k >= w.size())
+                why << w.size() << " tensors given, layer " << layer << " (" << layers_[layer]->type()
+                    << ") needs more";
+            else if (w[k].rows() != target.rows() || w[k].cols() != target.cols())
+                why << "layer " << layer << " (" << layers_[layer]->type() << ") " << name << " is " << target.rows()
+                    << " x " << target.cols() << ", got " << w[k].rows() << " x " << w[k].cols();
+            else {
+                ++k;
+                return true;
+            }
+            return false;
+        };
         for (std::size_t i = 0; i < layers_.size(); ++i) {
-            auto assign = [&](Matrix<T>& target, const std::string& name) {
-                if (k >= w.size())
-                    detail::fail("Sequential::set_weights: ", w.size(), " tensors given, layer ", i, " (",
-                                 layers_[i]->type(), ") needs more");
-                if (w[k].rows() != target.rows() || w[k].cols() != target.cols())
-                    detail::fail("Sequential::set_weights: layer ", i, " (", layers_[i]->type(), ") ", name, " is ",
-                                 target.rows(), " x ", target.cols(), ", got ", w[k].rows(), " x ", w[k].cols());
-                target = w[k++];
-            };
-            for (auto& p : layers_[i]->parameters()) assign(*p.value, p.name);
-            for (auto* s : layers_[i]->state()) assign(*s, "state");
+            for (auto& p : layers_[i]->parameters())
+                if (!fits(i, p.name, *p.value)) return why.str();
+            for (auto* s : layers_[i]->state())
+                if (!fits(i, "state", *s)) return why.str();
         }
-        if (k != w.size()) detail::fail("Sequential::set_weights: ", w.size(), " tensors given, the model has ", k);
+        if (k != w.size()) return std::to_string(w.size()) + " tensors given, the model has " + std::to_string(k);
+        return {};
+    }
+
+    /// Restores weights() output. Throws invalid_argument naming the first tensor that does
+    /// not fit, and then changes nothing.
+    void set_weights(const std::vector<Matrix<T>>& w) {
+        if (const std::string why = weights_mismatch(w); !why.empty()) detail::fail("Sequential::set_weights: ", why);
+        std::size_t k = 0;
+        for (auto& l : layers_) {
+            for (auto& p : l->parameters()) *p.value = w[k++];
+            for (auto* s : l->state()) *s = w[k++];
+        }
     }
 
     // ---- inference ----------------------------------------------------------------
@@ -466,9 +486,7 @@ private:
             std::string name = r.read_string();
             l.parameters.emplace_back(std::move(name), r.read_matrix<Matrix<T>>());
         }
-        const auto n_state = r.read<std::uint64_t>();
-        if (n_state > 1000) detail::fail<format_error>(r.source(), ": corrupt state count ", n_state);
-        for (std::uint64_t k = 0; k < n_state; ++k) l.state.push_back(r.read_matrix<Matrix<T>>());
+        l.state = r.read_matrices<Matrix<T>>();
         return l;
     }
 

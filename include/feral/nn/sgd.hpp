@@ -29,7 +29,7 @@ public:
 
     /// Throws invalid_argument for lr <= 0, momentum outside [0, 1), weight_decay < 0,
     /// or nesterov without momentum.
-    explicit SGD(Config config) : config_(config) {
+    explicit SGD(Config config) : Optimizer<T>(1), config_(config) {
         this->check_learning_rate(config.learning_rate, "SGD");
         if (!(config.momentum >= 0.0 && config.momentum < 1.0))
             detail::fail("SGD: momentum must be in [0, 1), got ", config.momentum);
@@ -43,7 +43,7 @@ public:
     [[nodiscard]] const Config& config() const { return config_; }
 
     void step(const std::vector<Parameter<T>>& parameters) override {
-        this->prepare_state(parameters, velocity_, 1);
+        this->prepare_state(parameters);
         ++this->steps_;
         const T lr = static_cast<T>(this->learning_rate_);
         const T mu = static_cast<T>(config_.momentum);
@@ -51,7 +51,7 @@ public:
         for (std::size_t i = 0; i < parameters.size(); ++i) {
             auto p = parameters[i].value->array();
             const auto g = parameters[i].gradient->array();
-            auto b = velocity_[i].array();
+            auto b = this->state(i, 0).array();  // velocity
             if (config_.momentum == 0.0) {
                 if (config_.weight_decay > 0.0) p -= lr * (g + wd * p);
                 else p -= lr * g;
@@ -69,11 +69,6 @@ public:
         }
     }
 
-    void reset() override {
-        velocity_.clear();
-        this->steps_ = 0;
-    }
-
     [[nodiscard]] std::unique_ptr<Optimizer<T>> clone() const override {
         auto copy = std::make_unique<SGD>(config_);
         copy->learning_rate_ = this->learning_rate_;
@@ -81,11 +76,7 @@ public:
     }
 
 private:
-    [[nodiscard]] const std::vector<Matrix<T>>& state_tensors() const override { return velocity_; }
-    [[nodiscard]] int state_slots() const override { return 1; }
-
     Config config_;
-    std::vector<Matrix<T>> velocity_;
 };
 
 }  // namespace feral::nn
