@@ -146,8 +146,10 @@ TEST_CASE("A fit stopped part-way resumes from its backup and ends bit-identical
 
     for (int stopped_at : {1, 3, 5}) {  // killed during epoch 2, 4 or 6
         DYNAMIC_SECTION("interrupted at the end of epoch " << stopped_at + 1) {
+            CHECK(TrainingBackup<float>::epochs_done(backup) == 0);  // no file yet
             fit_until_interrupted(X, y, backup, stopped_at, dir / "resumed.feral");
             REQUIRE(std::filesystem::exists(backup));  // holds epochs 1..stopped_at
+            CHECK(TrainingBackup<float>::epochs_done(backup) == stopped_at);
 
             // A new process: a new model and new callbacks, the same backup.
             Sequential<float> resumed = network();
@@ -355,6 +357,7 @@ TEST_CASE("A random search with a journal backs up the trial in training beside 
     // Whatever sits where trial 1's backup goes is read as its backup: another file is
     // refused, and left as it was.
     std::ofstream(search.trial_backup(0)) << "not a backup\n";
+    CHECK_THROWS_FERAL(TrainingBackup<float>::epochs_done(search.trial_backup(0)), feral::format_error, "bad magic");
     CHECK_THROWS_FERAL(search.run(X, y, {1, 8, 8}, 2), feral::format_error, search.trial_backup(0).string());
     CHECK(contents(search.trial_backup(0)) == "not a backup\n");
     std::filesystem::remove(search.trial_backup(0));

@@ -42,13 +42,16 @@
 #include "feral/data/split.hpp"
 #include "feral/nn/architectures.hpp"
 #include "feral/nn/search_journal.hpp"
+#include "feral/nn/training_backup.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -83,7 +86,8 @@ struct Trial {
     double val_loss = 0;
     double train_accuracy = 0;
     Index parameters = 0;
-    double seconds = 0;      ///< wall-clock seconds of the trial (for a resumed trial: as recorded)
+    double seconds = 0;      ///< wall-clock seconds of the trial (read from the journal: as recorded there;
+                             ///< resumed from its backup: plus the restored epochs' recorded seconds)
     bool resumed = false;    ///< read back from the journal instead of trained in this run
     bool diverged = false;   ///< training hit a non-finite loss; scored 0, validation loss inf
 };
@@ -268,8 +272,14 @@ private:
         if (config_.verbose >= 2)
             std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << "\n";
         trial.parameters = model.parameter_count();
+        // Epochs restored from the trial's backup were trained by an earlier run: their time
+        // counts too.
+        const int restored_epochs = fit.backup.empty() ? 0 : TrainingBackup<T>::epochs_done(fit.backup);
+        double restored_seconds = 0;
         try {
             const History h = model.fit(X_train, y_train, fit);
+            const auto restored = std::min<std::size_t>(static_cast<std::size_t>(restored_epochs), h.seconds.size());
+            restored_seconds = std::accumulate(h.seconds.begin(), h.seconds.begin() + restored, 0.0);
             const Evaluation v = model.evaluate(X_val, y_val);
             trial.val_accuracy = v.accuracy;
             trial.val_loss = v.loss;
@@ -286,7 +296,8 @@ private:
             trial.val_loss = std::numeric_limits<double>::infinity();
             trial.train_accuracy = 0;
         }
-        trial.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        trial.seconds =
+            restored_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
         return trial;
     }
 

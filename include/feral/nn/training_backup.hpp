@@ -35,9 +35,9 @@
 #include <cstdint>
 #include <filesystem>
 #include <iomanip>
-#include <memory>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace feral::nn {
@@ -86,9 +86,7 @@ public:
         }
         w.write<std::int32_t>(next_epoch);
         w.write<std::uint8_t>(stopped ? 1 : 0);
-        const std::vector<Matrix<T>> weights = model.weights();
-        w.write<std::uint64_t>(weights.size());
-        for (const auto& m : weights) w.write_matrix(m);
+        w.write_matrices(model.weights());
         std::vector<std::uint64_t> positions;
         for (std::size_t i = 0; i < model.size(); ++i) positions.push_back(model.layer(i).random_position());
         w.write_vector(positions);
@@ -110,12 +108,9 @@ public:
     template <class Model>
     int restore(Model& model, Optimizer<T>& optimizer, const std::vector<Parameter<T>>& parameters, History& history,
                 const std::vector<Callback<T>*>& callbacks, bool& stopped, int epochs) const {
-        const Container c = read_container(path_, type_tag());
-        if (c.payload_version() != kPayloadVersion)
-            detail::fail<format_error>(path_.string(), ": training backup version ", c.payload_version(),
-                                       ", this feral reads version ", kPayloadVersion);
+        const Container c = open(path_);
         ByteReader r = c.reader();
-        check_fingerprint(r);
+        check_fingerprint(read_fingerprint(r));
         const auto next_epoch = r.read<std::int32_t>();
         const bool was_stopped = r.read<std::uint8_t>() != 0;
         if (next_epoch < 1) detail::fail<format_error>(path_.string(), ": corrupt next epoch ", next_epoch);
@@ -123,26 +118,15 @@ public:
             detail::fail("Sequential::fit: the training backup '", path_.string(), "' holds ", next_epoch,
                          " epochs, more than the ", epochs, " this fit asks for");
         // Everything is read and checked before anything is set.
-        const auto n = r.read<std::uint64_t>();
-        if (n > 100000) detail::fail<format_error>(path_.string(), ": corrupt tensor count ", n);
-        std::vector<Matrix<T>> weights;
-        for (std::uint64_t k = 0; k < n; ++k) weights.push_back(r.read_matrix<Matrix<T>>());
-        const std::vector<Matrix<T>> current = model.weights();  // the fingerprint matched, so only an edited file differs
-        if (current.size() != weights.size())
-            detail::fail<format_error>(path_.string(), ": ", weights.size(), " tensors, the model has ", current.size());
-        for (std::size_t k = 0; k < current.size(); ++k)
-            if (current[k].rows() != weights[k].rows() || current[k].cols() != weights[k].cols())
-                detail::fail<format_error>(path_.string(), ": tensor ", k, " is ", weights[k].rows(), " x ",
-                                           weights[k].cols(), ", the model's is ", current[k].rows(), " x ",
-                                           current[k].cols());
+        const auto weights = r.read_matrices<Matrix<T>>();
+        // The fingerprint matched, so only a damaged or edited file does not fit.
+        if (const std::string why = model.weights_mismatch(weights); !why.empty())
+            detail::fail<format_error>(path_.string(), ": its weights do not fit the model (", why, ")");
         const auto positions = r.read_vector<std::uint64_t>();
         if (positions.size() != model.size())
             detail::fail<format_error>(path_.string(), ": random positions of ", positions.size(), " layers, the model has ",
                                        model.size());
-        ByteWriter optimizer_state;  // checked against the parameters by a scratch copy first
-        std::unique_ptr<Optimizer<T>> scratch = optimizer.clone();
-        scratch->load_state(r, parameters);
-        scratch->save_state(optimizer_state);
+        typename Optimizer<T>::State optimizer_state = optimizer.read_state(r, parameters);
         History restored;
         for (auto* series : history_series(restored)) *series = r.read_vector<double>();
         restored.stopped_epoch = r.read<std::int32_t>();
@@ -158,8 +142,7 @@ public:
         // kinds the fingerprint names, are read last).
         model.set_weights(weights);
         for (std::size_t i = 0; i < model.size(); ++i) model.layer(i).set_random_position(positions[i]);
-        ByteReader optimizer_reader(optimizer_state.bytes().data(), optimizer_state.bytes().size(), path_.string());
-        optimizer.load_state(optimizer_reader, parameters);
+        optimizer.apply_state(std::move(optimizer_state));
         for (std::size_t k = 0; k < callbacks.size(); ++k) {
             const auto& bytes = callback_states[k];
             ByteReader state(bytes.data(), bytes.size(), path_.string() + " (callback " + std::to_string(k + 1) + ")");
@@ -169,6 +152,17 @@ public:
         history = std::move(restored);
         stopped = was_stopped;
         return next_epoch;
+    }
+
+    /// How many epochs the backup at `path` holds, 0 if there is no file there; whose fit
+    /// it is is not checked (restore does that). A random search adds those epochs' recorded
+    /// seconds to the time of a trial it resumed. Throws format_error for another kind of file.
+    [[nodiscard]] static int epochs_done(const std::filesystem::path& path) {
+        if (!std::filesystem::exists(path)) return 0;
+        const Container c = open(path);
+        ByteReader r = c.reader();
+        (void)read_fingerprint(r);
+        return r.read<std::int32_t>();
     }
 
     /// Removes the file (a finished fit has no use for it).
@@ -188,14 +182,26 @@ private:
                           &h.images_per_second};
     }
 
-    void check_fingerprint(ByteReader& r) const {
+    static Container open(const std::filesystem::path& path) {
+        Container c = read_container(path, type_tag());
+        if (c.payload_version() != kPayloadVersion)
+            detail::fail<format_error>(path.string(), ": training backup version ", c.payload_version(),
+                                       ", this feral reads version ", kPayloadVersion);
+        return c;
+    }
+
+    static Fingerprint read_fingerprint(ByteReader& r) {
         const auto n = r.read<std::uint64_t>();
-        if (n > 1000) detail::fail<format_error>(path_.string(), ": corrupt fingerprint of ", n, " entries");
+        if (n > 1000) detail::fail<format_error>(r.source(), ": corrupt fingerprint of ", n, " entries");
         Fingerprint saved;
         for (std::uint64_t k = 0; k < n; ++k) {
             std::string name = r.read_string();
             saved.push_back({std::move(name), r.read_string()});
         }
+        return saved;
+    }
+
+    void check_fingerprint(const Fingerprint& saved) const {
         for (std::size_t k = 0; k < fingerprint_.size(); ++k) {
             const Entry& now = fingerprint_[k];
             const Entry* then = k < saved.size() && saved[k].name == now.name ? &saved[k] : nullptr;
