@@ -227,6 +227,27 @@ TEST_CASE("A fit stopped by a callback, killed before it could remove its backup
     CHECK_FALSE(std::filesystem::exists(fit.backup));
 }
 
+TEST_CASE("keep_backup leaves a finished fit's backup, and a fit handed it trains no more epochs", "[nn][backup]") {
+    Matrix<float> X;
+    Labels y;
+    halves(64, X, y);
+    const auto dir = feral::test::scratch_dir("training_backup_kept");
+    FitConfig fit = settings(dir / "kept.backup");
+    fit.epochs = 3;
+    fit.keep_backup = true;  // as a random search does until the trial's journal line is written
+    Sequential<float> first = network();
+    const History done = first.fit(X, y, fit);
+    REQUIRE(std::filesystem::exists(fit.backup));
+    CHECK(TrainingBackup<float>::epochs_done(fit.backup) == 3);
+
+    Sequential<float> again = network();  // killed after fit, before the caller stored the result
+    const History restored = again.fit(X, y, fit);
+    require_same_history(restored, done);
+    require_same_weights(again, first);
+    CHECK(again.optimizer().steps() == first.optimizer().steps());
+    CHECK(std::filesystem::exists(fit.backup));
+}
+
 TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it was", "[nn][backup]") {
     Matrix<float> X;
     Labels y;
@@ -254,6 +275,12 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
     no_augment.augment.reset();
     refused(network(), X, no_augment, "its augmentation differs");
     refused(network(16), X, settings(backup), "its model differs");
+    Sequential<float> other_adam = network();  // the same optimiser kind, another setting
+    other_adam.compile(std::make_unique<Adam<float>>(Adam<float>::Config{.learning_rate = 1e-2, .weight_decay = 0.1}));
+    refused(std::move(other_adam), X, settings(backup), "its optimiser differs");
+    Sequential<float> sgd = network();
+    sgd.compile(std::make_unique<SGD<float>>(SGD<float>::Config{.learning_rate = 1e-2}));
+    refused(std::move(sgd), X, settings(backup), "its optimiser differs");
     Matrix<float> changed = X;
     changed(5, 17) += 0.5f;
     refused(network(), changed, settings(backup), "its training data differs");
@@ -334,6 +361,17 @@ TEST_CASE("An optimiser's state loads only into the same kind of optimiser for t
                        feral::format_error, "parameter 'bias' is 3 x 2");
     CHECK(copy.learning_rate() == 0.25);  // unchanged by the refused state
     CHECK(copy.first_moment(0) == adam.first_moment(0));
+
+    feral::ByteWriter stepped_without_state;  // steps taken, yet no moments: not a state Adam writes
+    stepped_without_state.write_string("Adam");
+    stepped_without_state.write<double>(0.001);
+    stepped_without_state.write<std::int64_t>(5);
+    stepped_without_state.write_matrices(std::vector<Matrix<float>>{});
+    auto read_inconsistent = [&] {
+        feral::ByteReader in(stepped_without_state.bytes().data(), stepped_without_state.bytes().size(), "state.bin");
+        return copy.read_state(in, parameters);
+    };
+    CHECK_THROWS_FERAL(read_inconsistent(), feral::format_error, "corrupt Adam state (5 steps, 0 tensors)");
 }
 
 TEST_CASE("A random search with a journal backs up the trial in training beside it", "[nn][backup][random_search]") {

@@ -245,7 +245,11 @@ inline void write_container(const std::filesystem::path& path, std::string_view 
         std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
         if (!out) detail::fail<io_error>("cannot open '", temporary.string(), "' for writing");
         out.write(reinterpret_cast<const char*>(file.data()), static_cast<std::streamsize>(file.size()));
-        if (!out) detail::fail<io_error>("failed writing '", temporary.string(), "'");
+        out.close();  // flushes: a write that fails only here must not replace the good file
+        if (!out) {
+            fs::remove(temporary);
+            detail::fail<io_error>("failed writing '", temporary.string(), "'");
+        }
     }
     std::error_code ec;
     fs::rename(temporary, path, ec);

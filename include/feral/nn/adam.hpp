@@ -25,6 +25,8 @@
 #include "feral/nn/optimizer.hpp"
 
 #include <cmath>
+#include <iomanip>
+#include <sstream>
 
 namespace feral::nn {
 
@@ -54,6 +56,13 @@ public:
     }
 
     [[nodiscard]] std::string name() const override { return "Adam"; }
+    [[nodiscard]] std::string settings() const override {
+        std::ostringstream text;
+        text << std::setprecision(17) << "Adam(learning rate " << config_.learning_rate << ", beta1 " << config_.beta1
+             << ", beta2 " << config_.beta2 << ", epsilon " << config_.epsilon << ", weight decay "
+             << config_.weight_decay << ")";
+        return text.str();
+    }
     [[nodiscard]] const Config& config() const { return config_; }
 
     void step(const std::vector<Parameter<T>>& parameters) override {

@@ -39,6 +39,10 @@ public:
     /// "Adam", "SGD", ... for summaries and messages.
     [[nodiscard]] virtual std::string name() const = 0;
 
+    /// The name and every setting given at construction (not the learning rate callbacks
+    /// set later): two optimisers with the same description take the same steps.
+    [[nodiscard]] virtual std::string settings() const = 0;
+
     /// One update of every parameter from its gradient.
     virtual void step(const std::vector<Parameter<T>>& parameters) = 0;
 
@@ -93,6 +97,10 @@ public:
                                        ", ", s.steps, " steps)");
         s.tensors = in.read_matrices<Matrix<T>>();
         const std::size_t n = s.tensors.size();
+        // The state is created by the first step: steps and tensors come together.
+        if (slots_ != 0 && !parameters.empty() && (n == 0) != (s.steps == 0))
+            detail::fail<format_error>(in.source(), ": corrupt ", name(), " state (", s.steps, " steps, ", n,
+                                       " tensors)");
         if (n != 0 && n != parameters.size() * slots_)
             detail::fail<format_error>(in.source(), ": ", name(), " state of ", n, " tensors, the model's ",
                                        parameters.size(), " parameters need ", parameters.size() * slots_);
@@ -130,6 +138,7 @@ protected:
     /// Creates the state's zero matrices on the first step; afterwards checks that the
     /// parameter list still has the same shapes.
     void prepare_state(const std::vector<Parameter<T>>& parameters) {
+        if (slots_ == 0) return;  // a stateless optimiser
         const std::size_t n = parameters.size() * slots_;
         if (state_.empty() && n != 0) {
             state_.reserve(n);

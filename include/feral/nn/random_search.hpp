@@ -21,8 +21,8 @@
 // overwritten (it cannot tell a journal written by an older feral: start a new one after
 // upgrading). The trial in training when the search stopped resumes too: with a journal,
 // each trial's fit keeps a training backup beside it ("<journal>.trial-N.backup",
-// FitConfig::backup, removed when the trial ends), so a stopped search loses at most the
-// epoch it was in.
+// FitConfig::backup, removed once the journal holds the trial), so a stopped search loses
+// at most the epoch it was in.
 //
 // Progress (verbose >= 1): one line per trial, and after each trained trial an estimate of
 // the time the remaining trials need, from their training FLOPs at the rate measured so far;
@@ -87,7 +87,8 @@ struct Trial {
     double train_accuracy = 0;
     Index parameters = 0;
     double seconds = 0;      ///< wall-clock seconds of the trial (read from the journal: as recorded there;
-                             ///< resumed from its backup: plus the restored epochs' recorded seconds)
+                             ///< resumed from its backup: plus the restored epochs' recorded seconds,
+                             ///< unless it then diverged; a killed run's unfinished epoch is not counted)
     bool resumed = false;    ///< read back from the journal instead of trained in this run
     bool diverged = false;   ///< training hit a non-finite loss; scored 0, validation loss inf
 };
@@ -202,6 +203,9 @@ public:
                 trained_work += work[t];
                 trained_seconds += trial.seconds;
             }
+            // The trial's backup outlives its fit until the journal line is written, so a kill
+            // in between loses nothing; one a kill right after the line left behind is stale.
+            if (journal) std::filesystem::remove(trial_backup(t));
             if (config_.verbose > 0) {
                 double left = 0;
                 int trials_left = 0;
@@ -268,7 +272,10 @@ private:
         fit.seed = trial_seed;
         fit.verbose = config_.verbose >= 2 ? 1 : 0;
         fit.n_threads = config_.n_threads;
-        if (!config_.journal.empty()) fit.backup = trial_backup(t);
+        if (!config_.journal.empty()) {
+            fit.backup = trial_backup(t);
+            fit.keep_backup = true;  // removed once the journal holds the trial
+        }
         if (config_.verbose >= 2)
             std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << "\n";
         trial.parameters = model.parameter_count();

@@ -13,6 +13,9 @@
 
 #include "feral/nn/optimizer.hpp"
 
+#include <iomanip>
+#include <sstream>
+
 namespace feral::nn {
 
 template <class T = float>
@@ -40,6 +43,13 @@ public:
     }
 
     [[nodiscard]] std::string name() const override { return "SGD"; }
+    [[nodiscard]] std::string settings() const override {
+        std::ostringstream text;
+        text << std::setprecision(17) << "SGD(learning rate " << config_.learning_rate << ", momentum "
+             << config_.momentum << ", nesterov " << (config_.nesterov ? "on" : "off") << ", weight decay "
+             << config_.weight_decay << ")";
+        return text.str();
+    }
     [[nodiscard]] const Config& config() const { return config_; }
 
     void step(const std::vector<Parameter<T>>& parameters) override {

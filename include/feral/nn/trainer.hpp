@@ -68,8 +68,12 @@ struct FitConfig {
     int n_threads = 0;                 ///< 0 = FERAL_NUM_THREADS or all cores
     /// A file where fit writes its whole state after every epoch; a fit that finds the file
     /// resumes from it (it must be this fit's: training_backup.hpp). Removed when fit
-    /// finishes. Empty: no backup.
+    /// finishes, unless keep_backup. Empty: no backup.
     std::filesystem::path backup{};
+    /// Leave the finished fit's backup for the caller to remove once it has stored what it
+    /// needed (a random search: after the trial's journal line), so a kill in between loses
+    /// nothing; fit given a finished fit's backup restores it and trains no more epochs.
+    bool keep_backup = false;
 };
 
 /// Loss and accuracy of a model on labelled data.
@@ -212,7 +216,7 @@ public:
             if (backup) backup->save(model, optimizer, history, callbacks, control.stopped, epoch + 1);
         }
         for (auto* c : callbacks) c->on_train_end(control);
-        if (backup) backup->remove();
+        if (backup && !config.keep_backup) backup->remove();
         return history;
     }
 
@@ -264,7 +268,7 @@ private:
         }
         return {{"model", model.summary()},
                 {"number type", scalar_name<T>()},
-                {"optimiser", model.optimizer().name()},
+                {"optimiser", model.optimizer().settings()},
                 {"batch size", std::to_string(config.batch_size)},
                 {"shuffle", config.shuffle ? "on" : "off"},
                 {"seed", std::to_string(config.seed)},

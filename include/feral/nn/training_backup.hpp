@@ -162,7 +162,9 @@ public:
         const Container c = open(path);
         ByteReader r = c.reader();
         (void)read_fingerprint(r);
-        return r.read<std::int32_t>();
+        const auto next_epoch = r.read<std::int32_t>();
+        if (next_epoch < 1) detail::fail<format_error>(path.string(), ": corrupt next epoch ", next_epoch);
+        return next_epoch;
     }
 
     /// Removes the file (a finished fit has no use for it).
