@@ -290,6 +290,9 @@ public:
     void picture(Picture p) { pictures_.push_back(std::move(p)); }
     /// Test images to show with each model's predictions in the report's sample grid.
     void samples(const feral::Dataset& test) { samples_ = test; }
+    /// A file kept only until the results are written (a training backup): finish() removes
+    /// it then, so a run killed before that resumes instead of training again.
+    void remove_when_finished(std::filesystem::path path) { remove_when_finished_.push_back(std::move(path)); }
 
     [[nodiscard]] int number() const { return number_; }
     [[nodiscard]] const std::string& title() const { return title_; }
@@ -431,6 +434,11 @@ public:
         const auto overwrite = o.overwrite ? feral::Overwrite::yes : feral::Overwrite::no;
         if (!o.json_path.empty()) write_json_file(o.json_path, to_json(), overwrite);
         if (!o.report_dir.empty()) write_report(o.report_dir, overwrite);
+        for (const auto& path : remove_when_finished_) {
+            std::error_code ec;
+            std::filesystem::remove(path, ec);
+            if (ec) std::cerr << "warning: cannot remove '" << path.string() << "': " << ec.message() << "\n";
+        }
     }
 
     static void write_json_file(const std::string& path, const nlohmann::json& j, feral::Overwrite overwrite) {
@@ -450,6 +458,7 @@ private:
     std::vector<std::string> notes_;
     std::vector<Picture> pictures_;
     feral::Dataset samples_;
+    std::vector<std::filesystem::path> remove_when_finished_;
 };
 
 /// Runs a study's main: parses options, runs `body`, and turns errors into a message and exit code 1.

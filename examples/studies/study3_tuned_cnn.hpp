@@ -49,6 +49,7 @@
 
 #include <cstdio>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -187,15 +188,21 @@ inline Study run_study3(const Options& options) {
     fit.verbose = 1;
     fit.n_threads = options.threads;
     // With a journal the final training is resumable too: its state after every epoch is
-    // kept beside the journal until it finishes.
-    if (!options.search_journal.empty()) fit.backup = options.search_journal + ".final.backup";
+    // kept beside the journal until the results are written.
+    if (!options.search_journal.empty()) {
+        fit.backup = options.search_journal + ".final.backup";
+        fit.keep_backup = true;
+        study.remove_when_finished(fit.backup);
+    }
     ModelResult r;
     r.name = options.skip_search ? std::string("Published best CNN (no search)")
                                  : "Tuned CNN (best of " + std::to_string(trials) + " trials)";
     r.published = 0.639;
     Stopwatch fit_clock;
     const History history = model.fit(X_train, y_train, X_val, y_val, fit);
-    r.fit_seconds = fit_clock.seconds();
+    // Epochs restored from the backup were trained by an earlier run: their time counts too.
+    r.fit_seconds = fit_clock.seconds() + std::accumulate(history.seconds.begin(),
+                                                          history.seconds.begin() + history.restored_epochs, 0.0);
 
     // ---- 5. test: accuracy, classification report, per-class chart --------------------------
     Stopwatch predict_clock;

@@ -77,12 +77,18 @@ TEST_CASE("An LSTM model round-trips through the file", "[nn][save_load]") {
     CHECK_THROWS_WITH(Sequential<float>::load(dir / "lstm.feral"), Catch::Contains("Sequential<double>"));
 }
 
-TEST_CASE("Loading weights into a different architecture names the layer that differs", "[nn][save_load]") {
+TEST_CASE("Loading weights into a different architecture names the layer that differs and changes nothing", "[nn][save_load]") {
     const auto dir = feral::test::scratch_dir("nn_save_load_mismatch");
-    tiny_cnn(8).save(dir / "cnn8.feral");
+    auto saved = tiny_cnn(8);
+    auto shifted = saved.weights();
+    for (auto& m : shifted) m.array() += 1.0f;  // so that an early layer assigned by mistake would show
+    saved.set_weights(shifted);
+    saved.save(dir / "cnn8.feral");
     auto wider = tiny_cnn(16);
+    const auto before = wider.weights();
     CHECK_THROWS_WITH(wider.load_weights(dir / "cnn8.feral"),
                       Catch::Contains("layer 4 (Dense)") && Catch::Contains("kernel"));
+    CHECK(wider.weights() == before);  // layers 0-3 fit, but were not assigned either
     Sequential<float> other;
     other.add<Flatten>().add<Dense>({.units = 3});
     other.build({1, 8, 8}, 0);

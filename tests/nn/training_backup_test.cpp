@@ -146,16 +146,17 @@ TEST_CASE("A fit stopped part-way resumes from its backup and ends bit-identical
 
     for (int stopped_at : {1, 3, 5}) {  // killed during epoch 2, 4 or 6
         DYNAMIC_SECTION("interrupted at the end of epoch " << stopped_at + 1) {
-            CHECK(TrainingBackup<float>::epochs_done(backup) == 0);  // no file yet
+            CHECK_FALSE(std::filesystem::exists(backup));
             fit_until_interrupted(X, y, backup, stopped_at, dir / "resumed.feral");
             REQUIRE(std::filesystem::exists(backup));  // holds epochs 1..stopped_at
-            CHECK(TrainingBackup<float>::epochs_done(backup) == stopped_at);
 
             // A new process: a new model and new callbacks, the same backup.
             Sequential<float> resumed = network();
             Callbacks callbacks(-1, dir / "resumed.feral");
             const History history = resumed.fit(X, y, settings(backup), callbacks.list());
             require_same_history(history, expected);
+            CHECK(history.restored_epochs == stopped_at);
+            CHECK(expected.restored_epochs == 0);
             require_same_weights(resumed, whole);
             CHECK(resumed.optimizer().learning_rate() == whole.optimizer().learning_rate());
             CHECK(resumed.optimizer().steps() == whole.optimizer().steps());
@@ -238,11 +239,12 @@ TEST_CASE("keep_backup leaves a finished fit's backup, and a fit handed it train
     Sequential<float> first = network();
     const History done = first.fit(X, y, fit);
     REQUIRE(std::filesystem::exists(fit.backup));
-    CHECK(TrainingBackup<float>::epochs_done(fit.backup) == 3);
 
     Sequential<float> again = network();  // killed after fit, before the caller stored the result
     const History restored = again.fit(X, y, fit);
     require_same_history(restored, done);
+    CHECK(restored.restored_epochs == 3);
+    CHECK(restored.seconds == done.seconds);  // the first run's recorded times, for a caller to count
     require_same_weights(again, first);
     CHECK(again.optimizer().steps() == first.optimizer().steps());
     CHECK(std::filesystem::exists(fit.backup));
@@ -260,7 +262,7 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
 
     auto refused = [&](Sequential<float> model, const Matrix<float>& data, FitConfig fit, const std::string& differs) {
         INFO(differs);
-        Callbacks callbacks(-1, dir / "other.feral");
+        Callbacks callbacks(-1, dir / "best.feral");
         CHECK_THROWS_FERAL(model.fit(data, y, fit, callbacks.list()), feral::invalid_argument, differs);
         CHECK_THROWS_WITH(model.fit(data, y, fit, callbacks.list()), Catch::Contains(backup.string()));
         CHECK(contents(backup) == bytes);
@@ -298,13 +300,25 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
         InterruptAt c(-1), d(-1);
         CHECK_THROWS_FERAL(model.fit(X, y, fit, {&a, &b, &c, &d}), feral::invalid_argument, "its callback list differs");
         CHECK(contents(backup) == bytes);
+        // The same kinds with another setting: EarlyStopping's patience, the checkpoint's path.
+        Callbacks other_patience(-1, dir / "best.feral");
+        other_patience.stop = EarlyStopping<float>({.monitor = "val_loss", .patience = 9, .restore_best_weights = true});
+        CHECK_THROWS_FERAL(model.fit(X, y, fit, other_patience.list()), feral::invalid_argument,
+                           "its callback list differs");
+        Callbacks other_path(-1, dir / "elsewhere.feral");
+        CHECK_THROWS_FERAL(model.fit(X, y, fit, other_path.list()), feral::invalid_argument, "its callback list differs");
+        CHECK(contents(backup) == bytes);
+        Callbacks same(-1, dir / "best.feral");  // the check above is not refusing everything
+        CHECK(model.fit(X, y, fit, same.list()).epochs() == 6);
+        CHECK_FALSE(std::filesystem::exists(backup));
+        std::ofstream(backup, std::ios::binary) << bytes;
     }
     {
         Sequential<float> model = network();
         const auto untouched = model.weights();
         FitConfig fewer_epochs = settings(backup);
         fewer_epochs.epochs = 1;
-        Callbacks callbacks(-1, dir / "other.feral");
+        Callbacks callbacks(-1, dir / "best.feral");
         CHECK_THROWS_FERAL(model.fit(X, y, fewer_epochs, callbacks.list()), feral::invalid_argument,
                            "holds 2 epochs, more than the 1 this fit asks for");
         CHECK(model.weights() == untouched);
@@ -317,7 +331,7 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
     const std::string model_bytes = contents(model_file);
     {
         Sequential<float> model = network();
-        Callbacks callbacks(-1, dir / "other.feral");
+        Callbacks callbacks(-1, dir / "best.feral");
         CHECK_THROWS_FERAL(model.fit(X, y, settings(model_file), callbacks.list()), feral::format_error,
                            model_file.string());
         CHECK(contents(model_file) == model_bytes);
@@ -327,10 +341,56 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
     std::ofstream(backup, std::ios::binary | std::ios::trunc) << damaged;
     {
         Sequential<float> model = network();
-        Callbacks callbacks(-1, dir / "other.feral");
+        Callbacks callbacks(-1, dir / "best.feral");
         CHECK_THROWS_FERAL(model.fit(X, y, settings(backup), callbacks.list()), feral::format_error, "checksum");
         CHECK(contents(backup) == damaged);
     }
+}
+
+namespace {
+// A callback that accepts only the state it would write itself, as one would refuse damaged bytes.
+struct PickyState final : Callback<float> {
+    explicit PickyState(int v) : value(v) {}
+    void save_state(feral::ByteWriter& out) const override { out.write<std::int32_t>(value); }
+    void load_state(feral::ByteReader& in) override {
+        if (const auto saved = in.read<std::int32_t>(); saved != value)
+            feral::detail::fail<feral::format_error>(in.source(), ": refused ", saved);
+    }
+    int value;
+};
+}  // namespace
+
+TEST_CASE("A callback refusing its saved state leaves the model, the optimiser and the other callbacks as they were",
+          "[nn][backup]") {
+    Matrix<float> X;
+    Labels y;
+    halves(64, X, y);
+    const auto dir = feral::test::scratch_dir("training_backup_callback_refuses");
+    FitConfig fit = settings(dir / "picky.backup");
+    fit.epochs = 4;
+    {
+        Sequential<float> first = network();
+        EarlyStopping<float> stop({.monitor = "loss", .patience = 10});
+        PickyState picky(7);
+        InterruptAt at_two(1);  // the backup holds epoch 1
+        CHECK_THROWS_AS(first.fit(X, y, fit, {&stop, &picky, &at_two}), Interrupted);
+    }
+    const std::string bytes = contents(fit.backup);
+
+    Sequential<float> model = network();
+    const auto untouched = model.weights();
+    EarlyStopping<float> stop({.monitor = "loss", .patience = 10});
+    PickyState picky(8);
+    InterruptAt never(-1);
+    CHECK_THROWS_FERAL(model.fit(X, y, fit, {&stop, &picky, &never}), feral::format_error, "(callback 2): refused 7");
+    CHECK(model.weights() == untouched);
+    CHECK(model.optimizer().steps() == 0);
+    CHECK(stop.best_epoch() == -1);  // its state was loaded before picky refused, then put back
+    CHECK(contents(fit.backup) == bytes);
+
+    picky.value = 7;  // the same backup, accepted: the state restored is the saved one
+    CHECK(model.fit(X, y, fit, {&stop, &picky, &never}).restored_epochs == 1);
+    CHECK(stop.best_epoch() >= 0);
 }
 
 TEST_CASE("An optimiser's state loads only into the same kind of optimiser for the same parameters",
@@ -395,7 +455,6 @@ TEST_CASE("A random search with a journal backs up the trial in training beside 
     // Whatever sits where trial 1's backup goes is read as its backup: another file is
     // refused, and left as it was.
     std::ofstream(search.trial_backup(0)) << "not a backup\n";
-    CHECK_THROWS_FERAL(TrainingBackup<float>::epochs_done(search.trial_backup(0)), feral::format_error, "bad magic");
     CHECK_THROWS_FERAL(search.run(X, y, {1, 8, 8}, 2), feral::format_error, search.trial_backup(0).string());
     CHECK(contents(search.trial_backup(0)) == "not a backup\n");
     std::filesystem::remove(search.trial_backup(0));

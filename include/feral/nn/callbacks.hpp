@@ -26,8 +26,11 @@
 
 #include <cmath>
 #include <filesystem>
+#include <iomanip>
 #include <limits>
+#include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace feral::nn {
@@ -56,6 +59,10 @@ public:
     virtual void save_state(ByteWriter& /*out*/) const {}
     /// Reads save_state's bytes back (after on_train_begin); format_error if they do not fit.
     virtual void load_state(ByteReader& /*in*/) {}
+    /// Every construction setting that changes what it does to a training (patience,
+    /// monitor, ...): a training backup records it, and a fit with other settings refuses
+    /// the backup. Empty for a callback without settings.
+    [[nodiscard]] virtual std::string settings() const { return {}; }
 };
 
 namespace callback_detail {
@@ -79,6 +86,16 @@ private:
     bool maximise_ = false;
     double best_ = 0;
 };
+
+/// "name=value" pairs joined by ", ", numbers to 17 digits (settings()).
+template <class... Pairs>
+std::string describe(const Pairs&... pairs) {
+    std::ostringstream text;
+    text << std::setprecision(17) << std::boolalpha;
+    const char* separator = "";
+    ((text << separator << pairs.first << "=" << pairs.second, separator = ", "), ...);
+    return text.str();
+}
 
 inline void check_monitor(const std::string& monitor, const char* where) {
     if (monitor != "loss" && monitor != "accuracy" && monitor != "val_loss" && monitor != "val_accuracy")
@@ -140,6 +157,12 @@ public:
         best_epoch_ = in.read<std::int32_t>();
         stopped_epoch_ = in.read<std::int32_t>();
         best_weights_ = in.read_matrices<Matrix<T>>();
+    }
+
+    [[nodiscard]] std::string settings() const override {
+        return callback_detail::describe(std::pair{"monitor", config_.monitor}, std::pair{"min_delta", config_.min_delta},
+                                         std::pair{"patience", config_.patience},
+                                         std::pair{"restore_best_weights", config_.restore_best_weights});
     }
 
     [[nodiscard]] int best_epoch() const { return best_epoch_; }       ///< 0-based, -1 before training
@@ -218,6 +241,12 @@ public:
         reductions_ = in.read<std::int32_t>();
     }
 
+    [[nodiscard]] std::string settings() const override {
+        return callback_detail::describe(std::pair{"monitor", config_.monitor}, std::pair{"factor", config_.factor},
+                                         std::pair{"patience", config_.patience}, std::pair{"min_delta", config_.min_delta},
+                                         std::pair{"cooldown", config_.cooldown}, std::pair{"min_lr", config_.min_lr});
+    }
+
     [[nodiscard]] int reductions() const { return reductions_; }
 
 private:
@@ -267,6 +296,12 @@ public:
         best_.load(in);
         saves_ = in.read<std::int32_t>();
         best_epoch_ = in.read<std::int32_t>();
+    }
+
+    /// The path too: a fit resumed with another would leave the best model where it no longer looks.
+    [[nodiscard]] std::string settings() const override {
+        return callback_detail::describe(std::pair{"path", config_.path.string()}, std::pair{"monitor", config_.monitor},
+                                         std::pair{"save_best_only", config_.save_best_only});
     }
 
     [[nodiscard]] int saves() const { return saves_; }

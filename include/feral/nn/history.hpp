@@ -50,6 +50,9 @@ inline bool monitor_maximises(std::string_view monitor) { return monitor.find("a
 struct History {
     std::vector<double> loss, accuracy, val_loss, val_accuracy, learning_rate, seconds, images_per_second;
     int stopped_epoch = -1;  ///< 0-based epoch at which a callback stopped training, -1 if none
+    /// The first epochs, read from a training backup (FitConfig::backup) instead of trained
+    /// by this fit: their seconds were spent by an earlier run.
+    int restored_epochs = 0;
 
     [[nodiscard]] Index epochs() const { return static_cast<Index>(loss.size()); }
 

@@ -279,14 +279,12 @@ private:
         if (config_.verbose >= 2)
             std::cout << "trial " << t + 1 << "/" << config_.trials << ": " << trial.config.describe() << "\n";
         trial.parameters = model.parameter_count();
-        // Epochs restored from the trial's backup were trained by an earlier run: their time
-        // counts too.
-        const int restored_epochs = fit.backup.empty() ? 0 : TrainingBackup<T>::epochs_done(fit.backup);
         double restored_seconds = 0;
         try {
             const History h = model.fit(X_train, y_train, fit);
-            const auto restored = std::min<std::size_t>(static_cast<std::size_t>(restored_epochs), h.seconds.size());
-            restored_seconds = std::accumulate(h.seconds.begin(), h.seconds.begin() + restored, 0.0);
+            // Epochs restored from the trial's backup were trained by an earlier run: their
+            // recorded time counts too.
+            restored_seconds = std::accumulate(h.seconds.begin(), h.seconds.begin() + h.restored_epochs, 0.0);
             const Evaluation v = model.evaluate(X_val, y_val);
             trial.val_accuracy = v.accuracy;
             trial.val_loss = v.loss;

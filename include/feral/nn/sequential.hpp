@@ -431,7 +431,7 @@ public:
 
     /// Loads the weights of a saved model into this built model, which must have the
     /// same architecture. Throws invalid_argument naming the first layer whose type or
-    /// tensor shapes differ.
+    /// tensor shapes differ, and then changes nothing.
     void load_weights(const std::filesystem::path& path) {
         if (!built_) detail::fail<not_fitted>("Sequential::load_weights: build the model before loading weights");
         const Container c = read_container(path, type_tag());
@@ -490,35 +490,40 @@ private:
         return l;
     }
 
+    /// Sets every layer's tensors from `saved` once all of them fit: a file whose last
+    /// layer differs changes nothing (invalid_argument naming the first that differs).
     void assign_saved(const std::vector<SavedLayer>& saved, const std::filesystem::path& path, const char* where) {
+        for (std::size_t i = 0; i < layers_.size(); ++i) check_saved(i, saved[i], path, where);
         for (std::size_t i = 0; i < layers_.size(); ++i) {
-            Layer<T>& l = *layers_[i];
-            const SavedLayer& s = saved[i];
-            if (s.type != l.type())
-                detail::fail(where, ": layer ", i, " is ", l.type(), " in this model but ", s.type, " in '",
-                             path.string(), "'");
-            auto params = l.parameters();
-            auto state = l.state();
-            if (params.size() != s.parameters.size() || state.size() != s.state.size())
-                detail::fail(where, ": layer ", i, " (", l.type(), ") has ", params.size(), " parameters and ",
-                             state.size(), " state tensors, '", path.string(), "' has ", s.parameters.size(), " and ",
-                             s.state.size());
-            for (std::size_t k = 0; k < params.size(); ++k) {
-                const Matrix<T>& m = s.parameters[k].second;
-                if (m.rows() != params[k].value->rows() || m.cols() != params[k].value->cols())
-                    detail::fail(where, ": layer ", i, " (", l.type(), ") ", params[k].name, " is ",
-                                 params[k].value->rows(), " x ", params[k].value->cols(), " in this model but ",
-                                 m.rows(), " x ", m.cols(), " in '", path.string(), "'");
-                *params[k].value = m;
-            }
-            for (std::size_t k = 0; k < state.size(); ++k) {
-                if (s.state[k].rows() != state[k]->rows() || s.state[k].cols() != state[k]->cols())
-                    detail::fail(where, ": layer ", i, " (", l.type(), ") state ", k, " is ", state[k]->rows(), " x ",
-                                 state[k]->cols(), " in this model but ", s.state[k].rows(), " x ", s.state[k].cols(),
-                                 " in '", path.string(), "'");
-                *state[k] = s.state[k];
-            }
+            auto params = layers_[i]->parameters();
+            auto state = layers_[i]->state();
+            for (std::size_t k = 0; k < params.size(); ++k) *params[k].value = saved[i].parameters[k].second;
+            for (std::size_t k = 0; k < state.size(); ++k) *state[k] = saved[i].state[k];
         }
+    }
+
+    void check_saved(std::size_t i, const SavedLayer& s, const std::filesystem::path& path, const char* where) {
+        Layer<T>& l = *layers_[i];
+        if (s.type != l.type())
+            detail::fail(where, ": layer ", i, " is ", l.type(), " in this model but ", s.type, " in '", path.string(),
+                         "'");
+        auto params = l.parameters();
+        auto state = l.state();
+        if (params.size() != s.parameters.size() || state.size() != s.state.size())
+            detail::fail(where, ": layer ", i, " (", l.type(), ") has ", params.size(), " parameters and ", state.size(),
+                         " state tensors, '", path.string(), "' has ", s.parameters.size(), " and ", s.state.size());
+        for (std::size_t k = 0; k < params.size(); ++k) {
+            const Matrix<T>& m = s.parameters[k].second;
+            if (m.rows() != params[k].value->rows() || m.cols() != params[k].value->cols())
+                detail::fail(where, ": layer ", i, " (", l.type(), ") ", params[k].name, " is ", params[k].value->rows(),
+                             " x ", params[k].value->cols(), " in this model but ", m.rows(), " x ", m.cols(), " in '",
+                             path.string(), "'");
+        }
+        for (std::size_t k = 0; k < state.size(); ++k)
+            if (s.state[k].rows() != state[k]->rows() || s.state[k].cols() != state[k]->cols())
+                detail::fail(where, ": layer ", i, " (", l.type(), ") state ", k, " is ", state[k]->rows(), " x ",
+                             state[k]->cols(), " in this model but ", s.state[k].rows(), " x ", s.state[k].cols(), " in '",
+                             path.string(), "'");
     }
 
     void prepare_for(const Dataset& data, std::uint64_t seed) {

@@ -254,10 +254,13 @@ private:
             weights.clear();
             for (double w : config.class_weight) weights += (weights.empty() ? "" : " ") + number(w);
         }
-        // The callbacks' kinds, in order (their states are saved in that order): the
-        // compiler's type names, so a backup is this build's to resume.
+        // The callbacks' kinds, in order (their states are saved in that order), and their
+        // settings: the kinds are the compiler's type names, so a backup is this build's to resume.
         std::string kinds = std::to_string(callbacks.size());
-        for (const auto* c : callbacks) kinds += std::string(" ") + typeid(*c).name();
+        for (const auto* c : callbacks) {
+            kinds += std::string(" ") + typeid(*c).name();
+            if (const std::string s = c->settings(); !s.empty()) kinds += "(" + s + ")";
+        }
         std::string augment = "none";
         if (config.augment && config.augment->enabled()) {
             const AugmentConfig& a = *config.augment;

@@ -12,11 +12,14 @@
 // Shuffles and augmentation are drawn from (seed, epoch), so they need nothing.
 //
 // Fingerprint: the backup also records what was being fitted — the model (its summary),
-// the settings that change the result (batch size, shuffle, seed, validation split,
-// class weights, augmentation, the kinds of the callbacks) and checksums of the training and
-// validation data. A fit handed the backup of another fit refuses it (invalid_argument
-// naming the file and what differs) and leaves the file as it is. Epochs are not in the
-// fingerprint: a fit resumed with more epochs carries on up to them.
+// the settings that change the result (optimiser settings, batch size, shuffle, seed,
+// validation split, class weights, augmentation, the callbacks' kinds and settings) and
+// checksums of the training and validation data. A fit handed the backup of another fit
+// refuses it (invalid_argument naming the file and what differs) and leaves the file as
+// it is. Epochs are not in the fingerprint: a fit resumed with more epochs carries on up
+// to them. Restoring is all or nothing: a file that does not fit (or a callback refusing
+// its saved state) leaves the model, the optimiser and the callbacks as they were.
+// History::restored_epochs tells the caller how many epochs came from the file.
 //
 // The file is a feral container (core/serialize.hpp), type "TrainingBackup<float>": it is
 // written to a temporary file and renamed, so a kill during the write leaves the previous
@@ -130,6 +133,7 @@ public:
         History restored;
         for (auto* series : history_series(restored)) *series = r.read_vector<double>();
         restored.stopped_epoch = r.read<std::int32_t>();
+        restored.restored_epochs = next_epoch;
         for (const auto* series : history_series(restored))
             if (static_cast<int>(series->size()) != next_epoch)
                 detail::fail<format_error>(path_.string(), ": a history of ", series->size(), " epochs, next epoch ",
@@ -138,32 +142,13 @@ public:
         for (std::size_t k = 0; k < callbacks.size(); ++k) callback_states.push_back(r.read_vector<unsigned char>());
         r.expect_end();
 
-        // Applied only now: a file that does not fit changes nothing (callback states, whose
-        // kinds the fingerprint names, are read last).
+        // Applied only now: a file that does not fit changes nothing.
+        load_callback_states(callbacks, callback_states);
         model.set_weights(weights);
         for (std::size_t i = 0; i < model.size(); ++i) model.layer(i).set_random_position(positions[i]);
         optimizer.apply_state(std::move(optimizer_state));
-        for (std::size_t k = 0; k < callbacks.size(); ++k) {
-            const auto& bytes = callback_states[k];
-            ByteReader state(bytes.data(), bytes.size(), path_.string() + " (callback " + std::to_string(k + 1) + ")");
-            callbacks[k]->load_state(state);
-            state.expect_end();
-        }
         history = std::move(restored);
         stopped = was_stopped;
-        return next_epoch;
-    }
-
-    /// How many epochs the backup at `path` holds, 0 if there is no file there; whose fit
-    /// it is is not checked (restore does that). A random search adds those epochs' recorded
-    /// seconds to the time of a trial it resumed. Throws format_error for another kind of file.
-    [[nodiscard]] static int epochs_done(const std::filesystem::path& path) {
-        if (!std::filesystem::exists(path)) return 0;
-        const Container c = open(path);
-        ByteReader r = c.reader();
-        (void)read_fingerprint(r);
-        const auto next_epoch = r.read<std::int32_t>();
-        if (next_epoch < 1) detail::fail<format_error>(path.string(), ": corrupt next epoch ", next_epoch);
         return next_epoch;
     }
 
@@ -182,6 +167,37 @@ private:
     static auto history_series(H& h) {
         return std::array{&h.loss, &h.accuracy, &h.val_loss, &h.val_accuracy, &h.learning_rate, &h.seconds,
                           &h.images_per_second};
+    }
+
+    /// Only a callback can tell whether its bytes fit, by loading them; one that refuses
+    /// them (format_error) gets every callback its state from before back, so nothing
+    /// has changed when the error leaves restore.
+    void load_callback_states(const std::vector<Callback<T>*>& callbacks,
+                              const std::vector<std::vector<unsigned char>>& states) const {
+        std::vector<std::vector<unsigned char>> before;
+        for (const auto* c : callbacks) {
+            ByteWriter w;
+            c->save_state(w);
+            before.push_back(w.bytes());
+        }
+        std::size_t k = 0;
+        try {
+            for (; k < callbacks.size(); ++k) {
+                ByteReader state(states[k].data(), states[k].size(),
+                                 path_.string() + " (callback " + std::to_string(k + 1) + ")");
+                callbacks[k]->load_state(state);
+                state.expect_end();
+            }
+        } catch (...) {
+            for (std::size_t j = 0; j <= k && j < callbacks.size(); ++j) {
+                ByteReader state(before[j].data(), before[j].size(), "callback state before restore");
+                try {
+                    callbacks[j]->load_state(state);
+                } catch (...) {  // a callback that cannot read its own bytes: the first error is the one to report
+                }
+            }
+            throw;
+        }
     }
 
     static Container open(const std::filesystem::path& path) {
