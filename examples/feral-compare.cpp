@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
             std::cout << "json: " << options.json_path << "\n";
         }
         if (!options.report_dir.empty()) write_index(options.report_dir, done, overwrite);
+        for (const auto& c : done) c.study.remove_finished_files();  // only now are the results safe
     } catch (const feral::error& e) {
         std::cerr << "error: " << e.what() << "\n";
         return 1;

@@ -290,8 +290,9 @@ public:
     void picture(Picture p) { pictures_.push_back(std::move(p)); }
     /// Test images to show with each model's predictions in the report's sample grid.
     void samples(const feral::Dataset& test) { samples_ = test; }
-    /// A file kept only until the results are written (a training backup): finish() removes
-    /// it then, so a run killed before that resumes instead of training again.
+    /// A file kept only until the results are written (a training backup): finish() (or a
+    /// driver, through remove_finished_files) removes it then, so a run killed before that
+    /// resumes instead of training again.
     void remove_when_finished(std::filesystem::path path) { remove_when_finished_.push_back(std::move(path)); }
 
     [[nodiscard]] int number() const { return number_; }
@@ -434,6 +435,12 @@ public:
         const auto overwrite = o.overwrite ? feral::Overwrite::yes : feral::Overwrite::no;
         if (!o.json_path.empty()) write_json_file(o.json_path, to_json(), overwrite);
         if (!o.report_dir.empty()) write_report(o.report_dir, overwrite);
+        remove_finished_files();
+    }
+
+    /// Removes the files kept until the results were written (remove_when_finished); a
+    /// driver that writes the results itself calls it once it has.
+    void remove_finished_files() const {
         for (const auto& path : remove_when_finished_) {
             std::error_code ec;
             std::filesystem::remove(path, ec);

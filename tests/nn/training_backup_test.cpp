@@ -201,6 +201,31 @@ TEST_CASE("A resumed fit carries SGD's momentum and an early stop over", "[nn][b
     CHECK_FALSE(std::filesystem::exists(fit.backup));
 }
 
+TEST_CASE("A fit resumed twice counts every epoch read back and ends as an uninterrupted one", "[nn][backup]") {
+    Matrix<float> X;
+    Labels y;
+    halves(64, X, y);
+    const auto dir = feral::test::scratch_dir("training_backup_twice");
+    FitConfig fit = settings();
+    fit.augment.reset();
+    fit.epochs = 5;
+    Sequential<float> whole = network();
+    InterruptAt never(-1);
+    const History expected = whole.fit(X, y, fit, {&never});
+
+    fit.backup = dir / "twice.backup";
+    for (int at : {1, 3}) {  // the first run stops during epoch 2, the second (resumed) during epoch 4
+        Sequential<float> model = network();
+        InterruptAt interrupt(at);
+        CHECK_THROWS_AS(model.fit(X, y, fit, {&interrupt}), Interrupted);
+    }
+    Sequential<float> resumed = network();
+    const History history = resumed.fit(X, y, fit, {&never});
+    CHECK(history.restored_epochs == 3);
+    require_same_history(history, expected);
+    require_same_weights(resumed, whole);
+}
+
 TEST_CASE("A fit stopped by a callback, killed before it could remove its backup, stays stopped when resumed",
           "[nn][backup]") {
     Matrix<float> X;
@@ -348,15 +373,22 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
 }
 
 namespace {
-// A callback that accepts only the state it would write itself, as one would refuse damaged bytes.
+// A callback that reads its counter, then refuses a state whose mark is not its own, as one
+// would refuse damaged bytes half-way through reading them.
 struct PickyState final : Callback<float> {
-    explicit PickyState(int v) : value(v) {}
-    void save_state(feral::ByteWriter& out) const override { out.write<std::int32_t>(value); }
-    void load_state(feral::ByteReader& in) override {
-        if (const auto saved = in.read<std::int32_t>(); saved != value)
-            feral::detail::fail<feral::format_error>(in.source(), ": refused ", saved);
+    explicit PickyState(int own_mark) : mark(own_mark) {}
+    void on_epoch_end(const EpochLogs&, TrainingControl<float>&) override { ++counter; }
+    void save_state(feral::ByteWriter& out) const override {
+        out.write<std::int32_t>(counter);
+        out.write<std::int32_t>(mark);
     }
-    int value;
+    void load_state(feral::ByteReader& in) override {
+        counter = in.read<std::int32_t>();
+        if (const auto saved = in.read<std::int32_t>(); saved != mark)
+            feral::detail::fail<feral::format_error>(in.source(), ": refused mark ", saved);
+    }
+    int mark;
+    int counter = 0;
 };
 }  // namespace
 
@@ -382,15 +414,18 @@ TEST_CASE("A callback refusing its saved state leaves the model, the optimiser a
     EarlyStopping<float> stop({.monitor = "loss", .patience = 10});
     PickyState picky(8);
     InterruptAt never(-1);
-    CHECK_THROWS_FERAL(model.fit(X, y, fit, {&stop, &picky, &never}), feral::format_error, "(callback 2): refused 7");
+    CHECK_THROWS_FERAL(model.fit(X, y, fit, {&stop, &picky, &never}), feral::format_error,
+                       "(callback 2): refused mark 7");
     CHECK(model.weights() == untouched);
     CHECK(model.optimizer().steps() == 0);
     CHECK(stop.best_epoch() == -1);  // its state was loaded before picky refused, then put back
+    CHECK(picky.counter == 0);       // picky had read its saved counter (1) before refusing: put back too
     CHECK(contents(fit.backup) == bytes);
 
-    picky.value = 7;  // the same backup, accepted: the state restored is the saved one
+    picky.mark = 7;  // the same backup, accepted: the state restored is the saved one
     CHECK(model.fit(X, y, fit, {&stop, &picky, &never}).restored_epochs == 1);
     CHECK(stop.best_epoch() >= 0);
+    CHECK(picky.counter == 4);
 }
 
 TEST_CASE("An optimiser's state loads only into the same kind of optimiser for the same parameters",

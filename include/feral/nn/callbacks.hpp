@@ -58,6 +58,8 @@ public:
     /// The state kept between epochs, for a training backup (after on_epoch_end).
     virtual void save_state(ByteWriter& /*out*/) const {}
     /// Reads save_state's bytes back (after on_train_begin); format_error if they do not fit.
+    /// It must accept what its own save_state wrote: a restore that fails puts every
+    /// callback's state from before back that way.
     virtual void load_state(ByteReader& /*in*/) {}
     /// Every construction setting that changes what it does to a training (patience,
     /// monitor, ...): a training backup records it, and a fit with other settings refuses

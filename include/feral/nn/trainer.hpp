@@ -16,7 +16,8 @@
 //
 // Resuming: a fit whose FitConfig::backup file exists starts from the epoch after the
 // last one it records, with the weights, optimiser, history and callback states it
-// holds, and ends as the uninterrupted fit would have; the finished fit removes the file.
+// holds, and ends as the uninterrupted fit would have; the finished fit removes the file
+// (unless keep_backup), and History::restored_epochs says how many epochs it read back.
 //
 // Validation data: explicit (X_val, y_val), or validation_split = f, which (as Keras)
 // holds out the LAST f * N rows before any shuffling. Nothing here depends on the

@@ -23,7 +23,8 @@
 //
 // The file is a feral container (core/serialize.hpp), type "TrainingBackup<float>": it is
 // written to a temporary file and renamed, so a kill during the write leaves the previous
-// epoch's backup whole. The fit that finishes removes it. It is as large as the model's
+// epoch's backup whole. The fit that finishes removes it (unless FitConfig::keep_backup:
+// then its caller does, once it has stored the results). It is as large as the model's
 // weights plus the optimiser's state (Adam: three times the parameters).
 #pragma once
 
@@ -107,7 +108,8 @@ public:
     /// Reads the backup into a freshly started fit of `epochs` epochs (after the callbacks'
     /// on_train_begin) and returns the next epoch. Throws invalid_argument if the backup is
     /// another fit's or holds more than `epochs` epochs, format_error if it is damaged or
-    /// not a backup, io_error if it cannot be read; the model is not changed then.
+    /// not a backup, io_error if it cannot be read, or what a callback's load_state throws;
+    /// the model, the optimiser and the callbacks are not changed then.
     template <class Model>
     int restore(Model& model, Optimizer<T>& optimizer, const std::vector<Parameter<T>>& parameters, History& history,
                 const std::vector<Callback<T>*>& callbacks, bool& stopped, int epochs) const {
