@@ -49,7 +49,6 @@
 
 #include <cstdio>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <vector>
 
@@ -201,8 +200,7 @@ inline Study run_study3(const Options& options) {
     Stopwatch fit_clock;
     const History history = model.fit(X_train, y_train, X_val, y_val, fit);
     // Epochs restored from the backup were trained by an earlier run: their time counts too.
-    r.fit_seconds = fit_clock.seconds() + std::accumulate(history.seconds.begin(),
-                                                          history.seconds.begin() + history.restored_epochs, 0.0);
+    r.fit_seconds = fit_clock.seconds() + history.restored_seconds();
 
     // ---- 5. test: accuracy, classification report, per-class chart --------------------------
     Stopwatch predict_clock;

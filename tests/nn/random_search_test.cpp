@@ -4,13 +4,13 @@
 #include <catch2/catch.hpp>
 
 #include "halves_images.hpp"
+#include "small_search.hpp"
 #include "test_support.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 using feral::Index;
@@ -18,7 +18,9 @@ using feral::Labels;
 using feral::Matrix;
 using namespace feral::nn;
 
+using feral::test::file_text;
 using feral::test::halves;
+using feral::test::small_search;
 
 TEST_CASE("The named architectures build for 48x48 faces with the expected sizes", "[nn][random_search]") {
     for (const auto& name : architectures::names()) {
@@ -190,29 +192,6 @@ TEST_CASE("Random search draws the block shape from its space without changing t
 }
 
 namespace {
-RandomSearch<float>::Config small_search(int trials) {
-    RandomSearch<float>::Config config;
-    config.trials = trials;
-    config.epochs = 1;
-    config.validation = 0.25;
-    config.seed = 9;
-    config.space.conv_blocks = {1, 2};
-    config.space.filters = {4, 8};
-    config.space.kernel_sizes = {3, 5};
-    config.space.dense_layers = {0, 1};
-    config.space.dense_units = {8, 16};
-    config.space.learning_rates = {1e-2, 3e-3};
-    config.space.batch_sizes = {16};
-    return config;
-}
-
-std::string contents(const std::filesystem::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
 void write(const std::filesystem::path& path, const std::string& text) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
 }
@@ -249,10 +228,10 @@ TEST_CASE("An interrupted random search resumes from its journal and returns the
     CHECK(resumed.best_index == whole.best_index);
 
     // Everything is in the journal now: a rerun trains nothing and appends nothing.
-    const std::string before = contents(journal);
+    const std::string before = file_text(journal);
     const SearchResult again = RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
     for (const Trial& t : again.trials) CHECK(t.resumed);
-    CHECK(contents(journal) == before);
+    CHECK(file_text(journal) == before);
     CHECK(std::count(before.begin(), before.end(), '\n') == 5 + 3);  // header, column names, 3 trials
     CHECK(before.starts_with("feral random-search journal v1\nsearch seed 9, 1 epochs per trial, validation 0.25"));
 }
@@ -267,7 +246,7 @@ TEST_CASE("A random search refuses a journal of another search or a damaged one,
     auto config = small_search(1);
     config.journal = journal.string();
     (void)RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
-    const std::string good = contents(journal);
+    const std::string good = file_text(journal);
     std::string expected = good;  // what the file must still hold after the refused runs
     auto replace_journal = [&](std::string text) {
         expected = std::move(text);
@@ -353,7 +332,7 @@ TEST_CASE("A random search refuses a journal of another search or a damaged one,
         CHECK_THROWS_WITH(refused(directory, X), Catch::Contains("not a regular file"));
     }
     // Refusing never rewrites: the file holds what it held before the refused runs.
-    CHECK(contents(journal) == expected);
+    CHECK(file_text(journal) == expected);
 }
 
 TEST_CASE("A random search journal starts in an empty file, resumes a header-only one, and keeps diverged trials",
@@ -369,12 +348,12 @@ TEST_CASE("A random search journal starts in an empty file, resumes a header-onl
     config.journal = (dir / "empty.journal").string();
     write(config.journal, "");
     const SearchResult from_empty = RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
-    const std::string full = contents(config.journal);
+    const std::string full = file_text(config.journal);
     write(config.journal, full.substr(0, full.find("trial 1\t")));
     const SearchResult from_header = RandomSearch<float>(config).run(X, y, {1, 8, 8}, 2);
     for (const Trial& t : from_header.trials) CHECK_FALSE(t.resumed);
     CHECK(from_header.trials[1].val_loss == from_empty.trials[1].val_loss);
-    CHECK(contents(config.journal).substr(0, 40) == full.substr(0, 40));
+    CHECK(file_text(config.journal).substr(0, 40) == full.substr(0, 40));
 
     // A configuration that diverges is kept, scored 0 with loss inf, and read back as such.
     auto wild = small_search(1);
@@ -387,7 +366,7 @@ TEST_CASE("A random search journal starts in an empty file, resumes a header-onl
     CHECK(diverged.trials[0].diverged);
     CHECK(diverged.trials[0].val_accuracy == 0.0);
     CHECK(std::isinf(diverged.trials[0].val_loss));
-    CHECK_THAT(contents(wild.journal), Catch::Contains("trial 1\t0\tinf\t0\t"));
+    CHECK_THAT(file_text(wild.journal), Catch::Contains("trial 1\t0\tinf\t0\t"));
     const SearchResult read_back = RandomSearch<float>(wild).run(X, y, {1, 8, 8}, 2);
     CHECK(read_back.trials[0].resumed);
     CHECK(read_back.trials[0].diverged);

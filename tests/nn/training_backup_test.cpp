@@ -16,18 +16,20 @@
 #include <catch2/catch.hpp>
 
 #include "halves_images.hpp"
+#include "small_search.hpp"
 #include "test_support.hpp"
 
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <memory>
+#include <numeric>
 #include <string>
 
 using feral::Index;
 using feral::Labels;
 using feral::Matrix;
 using namespace feral::nn;
+using feral::test::file_text;
 
 namespace {
 // Noisier and lower-contrast than the default, so the epochs keep changing the weights.
@@ -97,11 +99,6 @@ struct Callbacks {
     InterruptAt interrupt;
 };
 
-std::string contents(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 void require_same_weights(const Sequential<float>& a, const Sequential<float>& b) {
     const auto wa = a.weights(), wb = b.weights();
     REQUIRE(wa.size() == wb.size());
@@ -165,13 +162,13 @@ TEST_CASE("A fit stopped part-way resumes from its backup and ends bit-identical
             CHECK(callbacks.plateau.reductions() == whole_callbacks.plateau.reductions());
             CHECK(callbacks.save.saves() == whole_callbacks.save.saves());
             CHECK(callbacks.save.best_epoch() == whole_callbacks.save.best_epoch());
-            CHECK(contents(dir / "resumed.feral") == contents(dir / "whole.feral"));  // the same best model saved
+            CHECK(file_text(dir / "resumed.feral") == file_text(dir / "whole.feral"));  // the same best model saved
             CHECK_FALSE(std::filesystem::exists(backup));  // the finished fit removed it
         }
     }
 }
 
-TEST_CASE("A resumed fit carries SGD's momentum and an early stop over", "[nn][backup]") {
+TEST_CASE("A fit resumed twice carries SGD's momentum over and counts every epoch read back", "[nn][backup]") {
     Matrix<float> X;
     Labels y;
     halves(64, X, y);
@@ -190,40 +187,18 @@ TEST_CASE("A resumed fit carries SGD's momentum and an early stop over", "[nn][b
     const History expected = whole.fit(X, y, fit, {&never});
 
     fit.backup = dir / "sgd.backup";
-    Sequential<float> first = sgd_network();
-    InterruptAt at_three(2);
-    CHECK_THROWS_AS(first.fit(X, y, fit, {&at_three}), Interrupted);
-    Sequential<float> resumed = sgd_network();
-    const History history = resumed.fit(X, y, fit, {&never});
-    require_same_history(history, expected);
-    require_same_weights(resumed, whole);
-
-    CHECK_FALSE(std::filesystem::exists(fit.backup));
-}
-
-TEST_CASE("A fit resumed twice counts every epoch read back and ends as an uninterrupted one", "[nn][backup]") {
-    Matrix<float> X;
-    Labels y;
-    halves(64, X, y);
-    const auto dir = feral::test::scratch_dir("training_backup_twice");
-    FitConfig fit = settings();
-    fit.augment.reset();
-    fit.epochs = 5;
-    Sequential<float> whole = network();
-    InterruptAt never(-1);
-    const History expected = whole.fit(X, y, fit, {&never});
-
-    fit.backup = dir / "twice.backup";
     for (int at : {1, 3}) {  // the first run stops during epoch 2, the second (resumed) during epoch 4
-        Sequential<float> model = network();
+        Sequential<float> model = sgd_network();
         InterruptAt interrupt(at);
         CHECK_THROWS_AS(model.fit(X, y, fit, {&interrupt}), Interrupted);
     }
-    Sequential<float> resumed = network();
+    Sequential<float> resumed = sgd_network();
     const History history = resumed.fit(X, y, fit, {&never});
     CHECK(history.restored_epochs == 3);
     require_same_history(history, expected);
     require_same_weights(resumed, whole);
+
+    CHECK_FALSE(std::filesystem::exists(fit.backup));
 }
 
 TEST_CASE("A fit stopped by a callback, killed before it could remove its backup, stays stopped when resumed",
@@ -270,6 +245,8 @@ TEST_CASE("keep_backup leaves a finished fit's backup, and a fit handed it train
     require_same_history(restored, done);
     CHECK(restored.restored_epochs == 3);
     CHECK(restored.seconds == done.seconds);  // the first run's recorded times, for a caller to count
+    CHECK(restored.restored_seconds() == std::accumulate(done.seconds.begin(), done.seconds.end(), 0.0));
+    CHECK(done.restored_seconds() == 0);
     require_same_weights(again, first);
     CHECK(again.optimizer().steps() == first.optimizer().steps());
     CHECK(std::filesystem::exists(fit.backup));
@@ -283,14 +260,14 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
     const auto backup = dir / "fit.backup";
     fit_until_interrupted(X, y, backup, 2, dir / "best.feral");
     REQUIRE(std::filesystem::exists(backup));
-    const std::string bytes = contents(backup);
+    const std::string bytes = file_text(backup);
 
     auto refused = [&](Sequential<float> model, const Matrix<float>& data, FitConfig fit, const std::string& differs) {
         INFO(differs);
         Callbacks callbacks(-1, dir / "best.feral");
         CHECK_THROWS_FERAL(model.fit(data, y, fit, callbacks.list()), feral::invalid_argument, differs);
         CHECK_THROWS_WITH(model.fit(data, y, fit, callbacks.list()), Catch::Contains(backup.string()));
-        CHECK(contents(backup) == bytes);
+        CHECK(file_text(backup) == bytes);
     };
     FitConfig other_seed = settings(backup);
     other_seed.seed = 4;
@@ -318,13 +295,13 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
         Sequential<float> model = network();
         FitConfig fit = settings(backup);
         CHECK_THROWS_FERAL(model.fit(X, y, fit), feral::invalid_argument, "its callback list differs");
-        CHECK(contents(backup) == bytes);
+        CHECK(file_text(backup) == bytes);
         // The same number of callbacks, of other kinds in the same places.
         EarlyStopping<float> a({.patience = 10});
         EarlyStopping<float> b({.patience = 10});
         InterruptAt c(-1), d(-1);
         CHECK_THROWS_FERAL(model.fit(X, y, fit, {&a, &b, &c, &d}), feral::invalid_argument, "its callback list differs");
-        CHECK(contents(backup) == bytes);
+        CHECK(file_text(backup) == bytes);
         // The same kinds with another setting: EarlyStopping's patience, the checkpoint's path.
         Callbacks other_patience(-1, dir / "best.feral");
         other_patience.stop = EarlyStopping<float>({.monitor = "val_loss", .patience = 9, .restore_best_weights = true});
@@ -332,7 +309,7 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
                            "its callback list differs");
         Callbacks other_path(-1, dir / "elsewhere.feral");
         CHECK_THROWS_FERAL(model.fit(X, y, fit, other_path.list()), feral::invalid_argument, "its callback list differs");
-        CHECK(contents(backup) == bytes);
+        CHECK(file_text(backup) == bytes);
         Callbacks same(-1, dir / "best.feral");  // the check above is not refusing everything
         CHECK(model.fit(X, y, fit, same.list()).epochs() == 6);
         CHECK_FALSE(std::filesystem::exists(backup));
@@ -347,19 +324,19 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
         CHECK_THROWS_FERAL(model.fit(X, y, fewer_epochs, callbacks.list()), feral::invalid_argument,
                            "holds 2 epochs, more than the 1 this fit asks for");
         CHECK(model.weights() == untouched);
-        CHECK(contents(backup) == bytes);
+        CHECK(file_text(backup) == bytes);
     }
 
     // Not a backup at all: a saved model is refused by its type, a damaged backup by its checksum.
     const auto model_file = dir / "model.feral";
     network().save(model_file);
-    const std::string model_bytes = contents(model_file);
+    const std::string model_bytes = file_text(model_file);
     {
         Sequential<float> model = network();
         Callbacks callbacks(-1, dir / "best.feral");
         CHECK_THROWS_FERAL(model.fit(X, y, settings(model_file), callbacks.list()), feral::format_error,
                            model_file.string());
-        CHECK(contents(model_file) == model_bytes);
+        CHECK(file_text(model_file) == model_bytes);
     }
     std::string damaged = bytes;
     damaged[damaged.size() / 2] ^= 0x20;
@@ -368,7 +345,7 @@ TEST_CASE("A fit refuses a backup that is not its own and leaves the file as it 
         Sequential<float> model = network();
         Callbacks callbacks(-1, dir / "best.feral");
         CHECK_THROWS_FERAL(model.fit(X, y, settings(backup), callbacks.list()), feral::format_error, "checksum");
-        CHECK(contents(backup) == damaged);
+        CHECK(file_text(backup) == damaged);
     }
 }
 
@@ -407,7 +384,7 @@ TEST_CASE("A callback refusing its saved state leaves the model, the optimiser a
         InterruptAt at_two(1);  // the backup holds epoch 1
         CHECK_THROWS_AS(first.fit(X, y, fit, {&stop, &picky, &at_two}), Interrupted);
     }
-    const std::string bytes = contents(fit.backup);
+    const std::string bytes = file_text(fit.backup);
 
     Sequential<float> model = network();
     const auto untouched = model.weights();
@@ -420,7 +397,7 @@ TEST_CASE("A callback refusing its saved state leaves the model, the optimiser a
     CHECK(model.optimizer().steps() == 0);
     CHECK(stop.best_epoch() == -1);  // its state was loaded before picky refused, then put back
     CHECK(picky.counter == 0);       // picky had read its saved counter (1) before refusing: put back too
-    CHECK(contents(fit.backup) == bytes);
+    CHECK(file_text(fit.backup) == bytes);
 
     picky.mark = 7;  // the same backup, accepted: the state restored is the saved one
     CHECK(model.fit(X, y, fit, {&stop, &picky, &never}).restored_epochs == 1);
@@ -474,15 +451,8 @@ TEST_CASE("A random search with a journal backs up the trial in training beside 
     Labels y;
     halves(80, X, y);
     const auto dir = feral::test::scratch_dir("training_backup_search");
-    RandomSearch<float>::Config config;
-    config.trials = 2;
-    config.epochs = 2;
-    config.validation = 0.25;
-    config.seed = 9;
-    config.space.conv_blocks = {1};
-    config.space.filters = {4};
-    config.space.dense_layers = {0};
-    config.space.batch_sizes = {16};
+    RandomSearch<float>::Config config = feral::test::small_search(2);
+    config.epochs = 2;  // a backup after epoch 1, read back by epoch 2
     config.journal = (dir / "search.journal").string();
     const RandomSearch<float> search(config);
     CHECK(search.trial_backup(1) == dir / "search.journal.trial-2.backup");
@@ -491,7 +461,7 @@ TEST_CASE("A random search with a journal backs up the trial in training beside 
     // refused, and left as it was.
     std::ofstream(search.trial_backup(0)) << "not a backup\n";
     CHECK_THROWS_FERAL(search.run(X, y, {1, 8, 8}, 2), feral::format_error, search.trial_backup(0).string());
-    CHECK(contents(search.trial_backup(0)) == "not a backup\n");
+    CHECK(file_text(search.trial_backup(0)) == "not a backup\n");
     std::filesystem::remove(search.trial_backup(0));
     std::filesystem::remove(config.journal);
 

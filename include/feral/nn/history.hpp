@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -55,6 +56,12 @@ struct History {
     int restored_epochs = 0;
 
     [[nodiscard]] Index epochs() const { return static_cast<Index>(loss.size()); }
+
+    /// Wall time the restored epochs took in the earlier runs that trained them (0 when
+    /// nothing was restored): add it to this fit's own time for the training's whole cost.
+    [[nodiscard]] double restored_seconds() const {
+        return std::accumulate(seconds.begin(), seconds.begin() + restored_epochs, 0.0);
+    }
 
     void append(const EpochLogs& logs) {
         loss.push_back(logs.loss);

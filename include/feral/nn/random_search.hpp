@@ -51,7 +51,6 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
-#include <numeric>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -284,7 +283,7 @@ private:
             const History h = model.fit(X_train, y_train, fit);
             // Epochs restored from the trial's backup were trained by an earlier run: their
             // recorded time counts too.
-            restored_seconds = std::accumulate(h.seconds.begin(), h.seconds.begin() + h.restored_epochs, 0.0);
+            restored_seconds = h.restored_seconds();
             const Evaluation v = model.evaluate(X_val, y_val);
             trial.val_accuracy = v.accuracy;
             trial.val_loss = v.loss;
