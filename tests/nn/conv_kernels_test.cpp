@@ -2,12 +2,15 @@
 // implicit im2col (GEMM panels packed from the images) against im2col + gemm.
 #include "feral/core/random.hpp"
 #include "feral/detail/kernels/conv_columns.hpp"
+#include "feral/detail/kernels/direct_conv.hpp"
 #include "feral/detail/kernels/gemm.hpp"
 #include "feral/detail/kernels/im2col.hpp"
 #include "feral/detail/kernels/pooling.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cmath>
+#include <type_traits>
 #include <vector>
 
 using namespace feral::detail::kernels;
@@ -126,6 +129,47 @@ TEMPLATE_TEST_CASE("implicit im2col crosses the GEMM's K and N blocks and panels
     check_implicit_columns<TestType, 3>({6, 7, 8, 5, 5, 1, 4, 4, 11, 12}, 3, 10);
     check_implicit_columns<TestType, 2>({6, 7, 8, 5, 5, 1, 4, 4, 11, 12}, 3, 10, false);
     check_implicit_columns<TestType, 2>({7, 9, 9, 4, 4, 2, 1, 1, 4, 4}, 10, 13);
+}
+
+TEMPLATE_TEST_CASE("the direct convolution equals its reference twin for partial tiles, paddings, strides between planes",
+                   "[nn][conv2d][kernels]", float, double) {
+    using T = TestType;
+    constexpr conv_index CB = DirectConvBlocking<T>::channels, P = DirectConvBlocking<T>::pixels;
+    feral::Random rng(17);
+    DirectConvScratch<T> scratch;  // reused across geometries, as Conv2D's threads reuse theirs
+    // {channels, height, width, k, pad_top, pad_left, out_h, out_w}: 'same' odd and even
+    // kernels, 'valid', a transposed-convolution geometry (pad k - 1), a 1x1 kernel; widths
+    // below, at and past a run of P pixels.
+    const std::vector<ConvGeometry> shapes = {
+        {3, 7, 13, 3, 3, 1, 1, 1, 7, 13},  {5, 6, 5, 4, 4, 1, 1, 1, 6, 5},     {2, 9, 2 * P + 3, 5, 5, 1, 0, 0, 5, 2 * P - 1},
+        {4, 5, 6, 3, 3, 1, 2, 2, 7, 8},    {6, 4, P, 1, 1, 1, 0, 0, 4, P},     {1, 12, 12, 3, 3, 1, 1, 1, 12, 12},
+    };
+    for (const ConvGeometry& g : shapes)
+        for (const conv_index filters : {conv_index{1}, CB - 1, CB, CB + 3}) {
+            for (const bool relu : {false, true}) {
+                INFO("C=" << g.channels << " H=" << g.height << " W=" << g.width << " k=" << g.kernel_h
+                          << " filters=" << filters << " relu=" << relu);
+                const conv_index plane = g.height * g.width, stride = plane + 7;  // planes apart, as in a block of images
+                std::vector<T> image(static_cast<std::size_t>(g.channels * stride)), kernel(static_cast<std::size_t>(filters * g.col_rows())),
+                    bias(static_cast<std::size_t>(filters));
+                for (auto& v : image) v = static_cast<T>(rng.uniform(-1, 1));
+                for (auto& v : kernel) v = static_cast<T>(rng.uniform(-1, 1));
+                for (auto& v : bias) v = static_cast<T>(rng.uniform(-1, 1));
+                std::vector<T> packed;
+                pack_direct_kernel(kernel.data(), filters, g.col_rows(), packed);
+                const auto size = static_cast<std::size_t>(filters * g.col_cols());
+                std::vector<T> out(size + 5, T(42)), expected(size);
+                direct_conv(image.data(), stride, g, packed.data(), filters, bias.data(), relu, out.data(), scratch);
+                direct_conv_reference(image.data(), stride, g, kernel.data(), filters, bias.data(), relu, expected.data());
+                const T tolerance = std::is_same_v<T, float> ? T(1e-5) : T(1e-12);
+                for (std::size_t i = 0; i < size; ++i) REQUIRE(std::abs(out[i] - expected[i]) <= tolerance * (1 + std::abs(expected[i])));
+                for (std::size_t i = size; i < out.size(); ++i) REQUIRE(out[i] == T(42));  // nothing written past the output
+                // Without bias, one more time: the scratch buffers carry nothing over.
+                direct_conv(image.data(), stride, g, packed.data(), filters, static_cast<const T*>(nullptr), relu, out.data(), scratch);
+                direct_conv_reference(image.data(), stride, g, kernel.data(), filters, static_cast<const T*>(nullptr), relu, expected.data());
+                for (std::size_t i = 0; i < size; ++i) REQUIRE(std::abs(out[i] - expected[i]) <= tolerance * (1 + std::abs(expected[i])));
+            }
+        }
 }
 
 TEST_CASE("the 2x2 stride-2 pooling fast paths equal the general loops, ties going to the first maximum", "[nn][pool][kernels]") {

@@ -156,22 +156,31 @@ TEST_CASE("Conv2D, Dense, pooling and BatchNorm give bit-identical results for 1
     }
 }
 
-TEST_CASE("Conv2D's transposed-convolution input gradient equals col2im(kernel^T G), for every thread count",
+TEST_CASE("Conv2D's transposed and direct input gradients equal col2im(kernel^T G), for every thread count",
           "[nn][conv2d][threads]") {
-    // 114 channels x 3x3 = 1,026 kernel rows: dX is the transposed convolution. 12x12 maps
-    // go 8 images per GEMM (a block of 8 and one of 3); 33x32 maps one image per GEMM.
-    for (const Index size : {12, 33}) {
-        INFO("size " << size);
+    // 114 channels x 3x3 = 1,026 kernel rows: with 5 filters dX is the transposed convolution
+    // (12x12 maps go 8 images per GEMM, a block of 8 and one of 3; 33x32 maps one image per
+    // GEMM), with 40 a direct one (and so is the forward pass).
+    using Method = nn::Conv2D<float>::DataGradient;
+    struct Case {
+        Index size, filters;
+        Method method;
+    };
+    for (const Case& c : {Case{12, 5, Method::transposed}, Case{33, 5, Method::transposed}, Case{12, 40, Method::direct}}) {
+        const Index size = c.size, filters = c.filters;
+        const Method method = c.method;
+        INFO("size " << size << ", " << filters << " filters");
         const nn::Shape input{114, size, size - 1};
         const Index n = 11;
         const auto x = random_batch(n, input.size(), 3);
         auto run = [&](int threads, Matrix<float>& y, Matrix<float>& dy, Matrix<float>& dx) {
-            nn::Conv2D<float> conv({.filters = 5, .kernel_size = 3, .padding = nn::Padding::same,
+            nn::Conv2D<float> conv({.filters = filters, .kernel_size = 3, .padding = nn::Padding::same,
                                     .activation = nn::Activation::relu});
             Random rng(4);
             conv.set_threads(threads);
             conv.build(input, rng);
-            REQUIRE(conv.transposed_data_gradient());
+            REQUIRE(conv.direct_forward() == (filters >= 32));
+            REQUIRE(conv.data_gradient() == method);
             conv.forward(x, y, true);
             dy = random_batch(n, y.cols(), 6);
             conv.backward(x, y, dy, &dx);
@@ -191,16 +200,16 @@ TEST_CASE("Conv2D's transposed-convolution input gradient equals col2im(kernel^T
         const Matrix<double> k = kernel.cast<double>();
         double worst = 0;
         for (Index i = 0; i < n; ++i) {
-            Matrix<double> masked(5, spatial);
+            Matrix<double> masked(filters, spatial);
             for (Index j = 0; j < masked.size(); ++j) masked.data()[j] = y1(i, j) > 0 ? double(dy1(i, j)) : 0.0;
             std::vector<double> dcols(static_cast<std::size_t>(depth * spatial)), image(static_cast<std::size_t>(input.size()));
-            gemm_reference<double>(depth, spatial, 5, GemmOperand<double>::transposed(k.data(), depth),
+            gemm_reference<double>(depth, spatial, filters, GemmOperand<double>::transposed(k.data(), depth),
                                    GemmOperand<double>::row_major(masked.data(), spatial), dcols.data(), spatial, false);
             col2im_reference(dcols.data(), g, image.data());
             for (Index j = 0; j < input.size(); ++j)
                 worst = std::max(worst, std::abs(image[static_cast<std::size_t>(j)] - double(dx1(i, j))));
         }
-        REQUIRE(worst < 1e-5);  // sums of 45 products of values below 1 in float
+        REQUIRE(worst < 1e-5 * static_cast<double>(filters) / 5);  // sums of 9 x filters products of values below 1 in float
     }
 }
 

@@ -53,7 +53,7 @@ void forward_backward(nn::Layer<T>& layer, const Fixture& f, const std::string& 
 TEMPLATE_TEST_CASE("Conv2D matches PyTorch for valid/same padding, strides, fused ReLU and no bias", "[nn][conv2d][fixture]",
                    float, double) {
     for (const char* name : {"valid", "same", "same_stride2", "valid_stride2_k4", "same_k2_stride3", "wide_valid",
-                             "wide_same_k5", "wide_same_k4"}) {
+                             "wide_same_k5", "wide_same_k4", "direct_same", "direct_valid_k4"}) {
         INFO(name);
         const Fixture f(feral::test::fixture(std::string("nn/torch_conv2d_") + name + ".txt"));
         const auto cfg = f.matrix("config");  // c h w filters k stride same relu bias
@@ -66,8 +66,12 @@ TEMPLATE_TEST_CASE("Conv2D matches PyTorch for valid/same padding, strides, fuse
         Random rng(0);
         conv.set_threads(2);
         conv.build({static_cast<Index>(cfg(0, 0)), static_cast<Index>(cfg(0, 1)), static_cast<Index>(cfg(0, 2))}, rng);
-        // The wide_* fixtures are there for the transposed-convolution input gradient.
-        REQUIRE(conv.transposed_data_gradient() == std::string(name).starts_with("wide"));
+        // The wide_* fixtures are there for the transposed-convolution input gradient, the
+        // direct_* ones for direct convolutions both ways.
+        const bool wide = std::string(name).starts_with("wide"), direct = std::string(name).starts_with("direct");
+        using Method = typename nn::Conv2D<TestType>::DataGradient;
+        REQUIRE(conv.direct_forward() == direct);
+        REQUIRE(conv.data_gradient() == (direct ? Method::direct : wide ? Method::transposed : Method::col2im));
         conv.kernel() = f.as<TestType>("kernel");
         if (cfg(0, 8) != 0) conv.bias() = f.as<TestType>("bias");
         forward_backward(conv, f);

@@ -61,14 +61,28 @@ TEST_CASE("Conv2D gradients match finite differences for valid and same padding,
         {{41, 32, 33}, {.filters = 2, .kernel_size = 5, .padding = nn::Padding::same}, 1e-4},
         // ... but not with a stride above 1.
         {{114, 7, 7}, {.filters = 3, .kernel_size = 3, .stride = 2, .padding = nn::Padding::same}},
+        // At least kMinDirectDepth kernel rows both ways with stride 1: forward and dX are
+        // direct convolutions, with partial blocks of output channels and of pixels, 'same'
+        // and 'valid', an even kernel (linear, so the larger step is exact, as above).
+        {{32, 3, 13}, {.filters = 33, .kernel_size = 3, .padding = nn::Padding::same}, 1e-4},
+        {{32, 5, 6}, {.filters = 40, .kernel_size = 4, .activation = nn::Activation::relu}},
     };
-    const std::size_t first_transposed = 7;
+    using Method = nn::Conv2D<double>::DataGradient;
+    // How each case computes dX, and whether its forward pass is direct.
+    const std::vector<Method> methods = {Method::col2im,     Method::col2im,     Method::col2im, Method::col2im,
+                                         Method::col2im,     Method::col2im,     Method::col2im, Method::transposed,
+                                         Method::transposed, Method::transposed, Method::col2im, Method::direct,
+                                         Method::direct};
+    const std::vector<bool> direct_forward = {false, false, false, false, false, false, false,
+                                              false, false, false, false, true,  true};
+    REQUIRE(methods.size() == cases.size());
     for (std::size_t c = 0; c < cases.size(); ++c) {
         INFO("case " << c);
         nn::Conv2D<double> conv(cases[c].config);
         Random rng(c);
         conv.build(cases[c].input, rng);
-        REQUIRE(conv.transposed_data_gradient() == (c >= first_transposed && c + 1 < cases.size()));
+        REQUIRE(conv.data_gradient() == methods[c]);
+        REQUIRE(conv.direct_forward() == direct_forward[c]);
         randomise_parameters(conv, 10 + c);
         // 9 images: blocks and gradient groups with a partial last one.
         const auto X = random_input(9, cases[c].input.size(), 20 + c);

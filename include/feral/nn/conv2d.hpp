@@ -1,5 +1,5 @@
-// feral/nn/conv2d.hpp — 2-D convolution, Keras' Conv2D, as packed GEMMs over an implicit
-// im2col.
+// feral/nn/conv2d.hpp — 2-D convolution, Keras' Conv2D: a direct convolution where there
+// are enough input channels, else packed GEMMs over an implicit im2col.
 //
 // Shapes: input C x H x W, kernel F x (C*k*k) ("kernel", the rows of PyTorch's OIHW
 // weight flattened: kernel(f, (c*k + i)*k + j) = torch_weight[f, c, i, j]; Keras' HWIO
@@ -17,8 +17,18 @@
 //   same:   OH = ceil(H / s), total padding max((OH - 1)*s + k - H, 0), the smaller half
 //           on the top/left and the extra row/column on the bottom/right.
 //
-// Performance: the column matrices are never written out. The GEMM packs its panels of
-// cols(X) and cols'(G) straight from the images (detail/kernels/conv_columns.hpp), which
+// Performance: with stride 1, at least kMinDirectDepth kernel rows (C*k*k, 32 input
+// channels with a 3x3 kernel) and 32 filters, the forward pass is a direct convolution, image by image
+// (detail/kernels/direct_conv.hpp): the image is copied once into a zero-bordered buffer
+// and each tile of 12 pixels x 32 filters is summed straight from it, with nothing packed;
+// likewise dX (with F*k*k rows and C output channels), as G convolved with the flipped kernel.
+// That runs the forward pass of the FER CNN layers with 32-128 input channels 1.5-2.2x
+// faster than the GEMM below (benchmarks/RESULTS.md, "Direct convolution"). The first
+// layer (C*k*k = 9) and strided convolutions keep the GEMM, and so does the kernel
+// gradient, a sum over pixels rather than over kernel rows.
+//
+// Otherwise the convolution is a GEMM whose column matrices are never written out: it
+// packs its panels of cols(X) and cols'(G) straight from the images (conv_columns.hpp), which
 // stay in cache, where the column matrix (C*k*k times the image: 7.4 MB for one 24x24
 // image with 128 channels and a 5x5 kernel) would go to memory and back. Each image is one
 // GEMM; small images (12x12 after two poolings) are put side by side, several per GEMM, so
@@ -26,9 +36,9 @@
 // threads, each thread with its own workspace, allocated on the first batch and reused.
 // The bias and the fused ReLU are applied in the GEMM epilogue.
 //
-// dX takes the transposed convolution only where the column gradient kernel^T * G would
-// be large: C*k*k >= kMinTransposedDepth rows (with at least kMinColumns pixels per GEMM,
-// 4 MB and more, past L2) and stride 1. Below that, col2im(kernel^T * G) is as fast or
+// When dX is not direct, it takes the transposed GEMM only where the column gradient
+// kernel^T * G would be large: C*k*k >= kMinTransposedDepth rows (with at least
+// kMinColumns pixels per GEMM, 4 MB and more, past L2) and stride 1. Below that, col2im(kernel^T * G) is as fast or
 // faster: the transposed product is only C rows tall, so packing its panel costs more per
 // FMA, while a small column gradient stays in cache. Measured both ways (forward +
 // backward; benchmarks/RESULTS.md, "Implicit im2col"): 3x3 layers with 32 or 64 channels
@@ -53,6 +63,7 @@
 #include "feral/core/error.hpp"
 #include "feral/core/threads.hpp"
 #include "feral/detail/kernels/conv_columns.hpp"
+#include "feral/detail/kernels/direct_conv.hpp"
 #include "feral/detail/kernels/gemm.hpp"
 #include "feral/detail/kernels/im2col.hpp"
 #include "feral/nn/initializers.hpp"
@@ -109,6 +120,12 @@ public:
     /// dX is a transposed convolution from C*k*k >= kMinTransposedDepth on (stride 1 only;
     /// see the header comment).
     static constexpr Index kMinTransposedDepth = 1024;
+    /// With stride 1, the forward pass is a direct convolution from C*k*k >= kMinDirectDepth
+    /// on with F >= kMinDirectChannels, and so is dX from F*k*k >= kMinDirectDepth on with
+    /// C >= kMinDirectChannels (its tiles are 32 output channels wide: a layer with one input
+    /// channel would compute 31 in vain; see the header comment).
+    static constexpr Index kMinDirectDepth = 256;
+    static constexpr Index kMinDirectChannels = 32;
 
     Conv2D() = default;
     explicit Conv2D(Config config) : config_(config) {}
@@ -160,6 +177,21 @@ public:
         const Index block = block_images();
         const Index blocks = (n + block - 1) / block;
         output.resize(n, filters * spatial);
+        if (direct_forward()) {
+            // One image at a time, straight from the image (direct_conv.hpp).
+            const int slots = prepare_workspace(n);
+            pack_direct_kernel(kernel_.data(), filters, depth, direct_kernel_);
+            const T* bias = config_.use_bias ? bias_.data() : nullptr;
+            const bool relu = config_.activation == Activation::relu;
+            parallel_for(0, slots, slots, [&](std::int64_t s0, std::int64_t s1) {
+                for (std::int64_t s = s0; s < s1; ++s)
+                    for (Index i = n * s / slots; i < n * (s + 1) / slots; ++i)
+                        direct_conv(input.row(i).data(), geometry_.height * geometry_.width, geometry_,
+                                    direct_kernel_.data(), filters, bias, relu, output.row(i).data(),
+                                    workspace_[static_cast<std::size_t>(s)].direct);
+            });
+            return;
+        }
         const int slots = prepare_workspace(blocks);
         GemmEpilogue<T> e;
         e.row_bias = config_.use_bias ? bias_.data() : nullptr;
@@ -192,11 +224,11 @@ public:
         const Index group = (kGroup + block - 1) / block * block;  // whole blocks per group
         const Index groups = (n + group - 1) / group;
         const Index channels = geometry_.channels, in_spatial = geometry_.height * geometry_.width;
-        const bool transposed = grad_input && transposed_data_gradient();
-        const int slots = prepare_workspace(groups, !grad_input ? DataGradient::none
-                                                    : transposed ? DataGradient::transposed
-                                                                 : DataGradient::col2im);
-        if (transposed) flip_kernel();
+        const DataGradient method = grad_input ? data_gradient() : DataGradient::none;
+        const bool transposed = method == DataGradient::transposed, direct = method == DataGradient::direct;
+        const int slots = prepare_workspace(groups, method);
+        if (transposed || direct) flip_kernel();
+        if (direct) pack_direct_kernel(flipped_kernel_.data(), channels, flipped_kernel_.cols(), direct_kernel_);
         partial_kernel_.resize(groups, filters * depth);
         partial_bias_.resize(groups, filters);
         if (grad_input) grad_input->resize(n, this->input_shape_.size());
@@ -237,7 +269,14 @@ public:
                             for (Index p = 0; p < width; ++p) sum += row[p];
                             db[f] += sum;
                         }
-                        if (transposed) {
+                        if (direct) {
+                            // dX = G convolved with the flipped kernel, image by image; G's
+                            // filter f of image g is at gy + f * width + g * spatial.
+                            for (Index g = 0; g < count; ++g)
+                                direct_conv(gy + g * spatial, width, gradient_geometry_, direct_kernel_.data(),
+                                            channels, static_cast<const T*>(nullptr), false,
+                                            grad_input->row(first + g).data(), w.direct);
+                        } else if (transposed) {
                             // dX = flipped * cols'(G)  (C x the block's input pixels); G's
                             // filter f of image g is at gy + f * width + g * spatial.
                             const T* gy_end = gy == w.block.data() ? w.block.data() + w.block.size()
@@ -306,9 +345,19 @@ public:
         return std::make_unique<Conv2D<T>>(c);
     }
 
-    /// Whether backward computes dX as a transposed convolution (see the header comment).
-    [[nodiscard]] bool transposed_data_gradient() const {
-        return config_.stride == 1 && geometry_.col_rows() >= kMinTransposedDepth;
+    /// How backward computes dX (see the header comment): as a direct convolution of G with
+    /// the flipped kernel, as a GEMM over the implicit columns of G (the transposed
+    /// convolution), or as col2im of the column gradient.
+    enum class DataGradient { none, direct, transposed, col2im };
+    [[nodiscard]] DataGradient data_gradient() const {
+        if (config_.stride != 1) return DataGradient::col2im;
+        if (gradient_geometry_.col_rows() >= kMinDirectDepth && geometry_.channels >= kMinDirectChannels)
+            return DataGradient::direct;
+        return geometry_.col_rows() >= kMinTransposedDepth ? DataGradient::transposed : DataGradient::col2im;
+    }
+    /// Whether forward is a direct convolution (see the header comment).
+    [[nodiscard]] bool direct_forward() const {
+        return config_.stride == 1 && geometry_.col_rows() >= kMinDirectDepth && config_.filters >= kMinDirectChannels;
     }
 
     /// Direct access for tests and weight import (F x C*k*k / 1 x F).
@@ -321,10 +370,8 @@ private:
         std::vector<T> block;   // F x width: outputs or gradients of a block of images
         std::vector<T> dblock;  // C x block * H*W: input gradients of a block of images
         std::vector<T> dcols;   // C*k*k x width: column gradients (col2im path)
+        detail::kernels::DirectConvScratch<T> direct;  // the bordered image (direct paths)
     };
-
-    /// How backward computes dX, if at all (see the header comment).
-    enum class DataGradient { none, transposed, col2im };
 
     /// Copies a block buffer (rows x count*per_image: row r holds row r of every image, side
     /// by side) to rows first, first + 1, ... of `out`, each image's rows one after another.
@@ -363,15 +410,15 @@ private:
 
     /// Sizes one workspace per thread slot (on first use; reused afterwards). Returns the
     /// number of slots for `units` work units; data_gradient says which buffers backward needs.
-    int prepare_workspace(Index units, DataGradient data_gradient = DataGradient::none) {
+    int prepare_workspace(Index units, DataGradient method = DataGradient::none) {
         const int slots = static_cast<int>(
             std::min<Index>(resolve_threads(this->threads_), std::max<Index>(units, 1)));
         if (workspace_.size() < static_cast<std::size_t>(slots)) workspace_.resize(static_cast<std::size_t>(slots));
         const auto images = static_cast<std::size_t>(block_images());
         const auto width = images * static_cast<std::size_t>(geometry_.col_cols());
         const auto block_size = static_cast<std::size_t>(kernel_.rows()) * width;
-        const auto dblock_size = data_gradient == DataGradient::transposed && images > 1 ? images * static_cast<std::size_t>(geometry_.image_size()) : 0;
-        const auto dcols_size = data_gradient == DataGradient::col2im ? static_cast<std::size_t>(geometry_.col_rows()) * width : 0;
+        const auto dblock_size = method == DataGradient::transposed && images > 1 ? images * static_cast<std::size_t>(geometry_.image_size()) : 0;
+        const auto dcols_size = method == DataGradient::col2im ? static_cast<std::size_t>(geometry_.col_rows()) * width : 0;
         for (auto& w : workspace_) {
             if (w.block.size() < block_size) w.block.resize(block_size);
             if (w.dblock.size() < dblock_size) w.dblock.resize(dblock_size);
@@ -386,6 +433,7 @@ private:
     detail::kernels::ConvGeometry gradient_geometry_;  // dX as a convolution of G (stride 1)
     Matrix<T> kernel_, kernel_grad_, bias_, bias_grad_;
     Matrix<T> flipped_kernel_;  // C x F*k*k, for the transposed convolution
+    std::vector<T> direct_kernel_;  // the kernel (forward) or flipped kernel (dX), packed for direct_conv
     Matrix<T> partial_kernel_, partial_bias_;  // per image group, summed in order
     std::vector<Workspace> workspace_;
 };

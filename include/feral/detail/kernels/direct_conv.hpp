@@ -1,0 +1,175 @@
+// feral/detail/kernels/direct_conv.hpp — a stride-1 convolution computed straight from the
+// image: no column matrix and no packed panels.
+//
+//   out[o, y, x] = act(bias[o] + sum_{c,i,j} kernel(o, (c*kh + i)*kw + j) * in[c, y + i - pt, x + j - pl])
+//
+// (zero outside the image; the kernel is F x C*kh*kw as in im2col.hpp). The image is first
+// copied into a zero-bordered buffer, so every output pixel reads the same relative window
+// and the inner loop has no bounds tests. The tile is a run of `pixels` output pixels of one
+// row times `channels` output channels (two vectors): for every (c, i, j) the kernel's
+// two vectors of output channels are loaded once and each of the run's input values is
+// broadcast against them, so a load feeds `pixels` or two FMAs. With AVX-512 that is 12
+// pixels x 32 channels = 24 of the 32 vector registers, the same accumulator count as the
+// GEMM's tiles. The kernel is packed once per call (pack_direct_kernel), channel-block
+// major, so the two vectors for one (c, i, j) are adjacent.
+//
+// Why not im2col + GEMM here: the GEMM must pack every value of the column panel before
+// its micro-kernel sees it, and with 32-128 filters a packed value feeds only 32-128 FMAs,
+// so packing costs a fifth to a third of the work (benchmarks/RESULTS.md, "Implicit
+// im2col"); here the image, a few dozen KB, is the only thing copied. Measured on the FER
+// CNN layers with 32 or more input channels it runs the forward pass 1.5-2.2x faster
+// (benchmarks/RESULTS.md, "Direct convolution"). With very few input channels (the first
+// layer: C*k*k = 9) the tile's store dominates, and with few output channels most of a
+// tile's lanes are wasted, so the GEMM stays faster there: Conv2D takes this path from
+// kMinDirectDepth kernel rows and kMinDirectChannels output channels on.
+//
+// Determinism: each output value sums its C*kh*kw products in (c, i, j) order, whatever the
+// thread count or tile position; partial tiles (the row's last run, the last channel block)
+// compute padded lanes that are never stored.
+//
+// direct_conv_reference is the plain loop nest, the twin the tests compare against.
+#pragma once
+
+#include "feral/detail/kernels/im2col.hpp"
+
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+namespace feral::detail::kernels {
+
+/// Tile sizes for scalar type T on architecture Arch (see the header comment).
+template <class T, class Arch = xsimd::default_arch>
+struct DirectConvBlocking {
+    using batch = xsimd::batch<T, Arch>;
+    static constexpr int lanes = static_cast<int>(batch::size);
+    static constexpr bool many_registers = sizeof(T) * lanes >= 64;  // AVX-512: 32 vector registers, else 16
+    static constexpr int channels = 2 * lanes;                       // output channels per tile
+    static constexpr int pixels = many_registers ? 12 : 6;           // output pixels per tile
+};
+
+/// packed[(b*depth + r)*CB + o] = kernel[(b*CB + o)*depth + r], zero for b*CB + o >= filters:
+/// the kernel (filters x depth, row-major) as blocks of CB output channels, each (c, i, j)
+/// row of a block's CB values adjacent.
+template <class T>
+void pack_direct_kernel(const T* kernel, conv_index filters, conv_index depth, std::vector<T>& packed) {
+    constexpr conv_index CB = DirectConvBlocking<T>::channels;
+    const conv_index blocks = (filters + CB - 1) / CB;
+    packed.assign(static_cast<std::size_t>(blocks * depth * CB), T(0));
+    for (conv_index f = 0; f < filters; ++f) {
+        T* dst = packed.data() + (f / CB) * depth * CB + f % CB;
+        const T* src = kernel + f * depth;
+        for (conv_index r = 0; r < depth; ++r) dst[r * CB] = src[r];
+    }
+}
+
+/// One tile: acc[p][0..CB) = sum_r w[r*CB + 0..CB) * in[offsets[r] + p] for p < pixels.
+template <class T, class Arch = xsimd::default_arch>
+void direct_tile(const T* in, const conv_index* offsets, conv_index depth, const T* w,
+                 T (&tile)[DirectConvBlocking<T, Arch>::pixels][DirectConvBlocking<T, Arch>::channels]) {
+    using B = DirectConvBlocking<T, Arch>;
+    using batch = typename B::batch;
+    constexpr int P = B::pixels, L = B::lanes;
+    batch lo[P], hi[P];
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) lo[p] = hi[p] = batch(T(0));
+    for (conv_index r = 0; r < depth; ++r) {
+        const batch b0 = batch::load_unaligned(w + r * 2 * L), b1 = batch::load_unaligned(w + r * 2 * L + L);
+        const T* a = in + offsets[r];
+#pragma GCC unroll 16
+        for (int p = 0; p < P; ++p) {
+            const batch v(a[p]);
+            lo[p] = xsimd::fma(v, b0, lo[p]);
+            hi[p] = xsimd::fma(v, b1, hi[p]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int p = 0; p < P; ++p) {
+        lo[p].store_unaligned(tile[p]);
+        hi[p].store_unaligned(tile[p] + L);
+    }
+}
+
+/// Buffers direct_conv reuses between calls (one per thread).
+template <class T>
+struct DirectConvScratch {
+    std::vector<T> padded;
+    std::vector<conv_index> offsets;
+};
+
+/// Convolves one image (g.channels planes of g.height x g.width, plane c at
+/// image + c * plane_stride) with stride 1 (g.stride must be 1) into out (filters planes of
+/// g.out_h x g.out_w, CHW), adding bias (filters values, or nullptr) and applying ReLU if
+/// asked. `packed` is pack_direct_kernel(kernel, filters, g.col_rows()).
+template <class T>
+void direct_conv(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* packed, conv_index filters,
+                 const T* bias, bool relu, T* out, DirectConvScratch<T>& scratch) {
+    using B = DirectConvBlocking<T>;
+    constexpr conv_index P = B::pixels, CB = B::channels;
+    // The bordered image: every window of every tile, the last run's padded pixels included,
+    // lies inside it.
+    const conv_index runs = (g.out_w + P - 1) / P;
+    const conv_index ph = g.out_h + g.kernel_h - 1, pw = runs * P + g.kernel_w - 1, plane = ph * pw;
+    scratch.padded.assign(static_cast<std::size_t>(g.channels * plane), T(0));
+    for (conv_index c = 0; c < g.channels; ++c)
+        for (conv_index y = 0; y < g.height; ++y) {
+            const conv_index py = y + g.pad_top;
+            if (py < 0 || py >= ph) continue;  // read by no window (not in the geometries Conv2D makes)
+            const conv_index x0 = std::max<conv_index>(0, -g.pad_left);
+            const conv_index x1 = std::min<conv_index>(g.width, pw - g.pad_left);
+            if (x1 > x0)
+                std::memcpy(scratch.padded.data() + c * plane + py * pw + x0 + g.pad_left,
+                            image + c * plane_stride + y * g.width + x0, static_cast<std::size_t>(x1 - x0) * sizeof(T));
+        }
+    const conv_index depth = g.col_rows();
+    scratch.offsets.resize(static_cast<std::size_t>(depth));
+    for (conv_index c = 0; c < g.channels; ++c)
+        for (conv_index i = 0; i < g.kernel_h; ++i)
+            for (conv_index j = 0; j < g.kernel_w; ++j)
+                scratch.offsets[static_cast<std::size_t>((c * g.kernel_h + i) * g.kernel_w + j)] = c * plane + i * pw + j;
+
+    alignas(64) T tile[P][CB];
+    const conv_index spatial = g.out_h * g.out_w;
+    for (conv_index b = 0; b * CB < filters; ++b) {
+        const T* w = packed + b * depth * CB;
+        const conv_index channels = std::min(CB, filters - b * CB);
+        for (conv_index y = 0; y < g.out_h; ++y)
+            for (conv_index x = 0; x < g.out_w; x += P) {
+                direct_tile<T>(scratch.padded.data() + y * pw + x, scratch.offsets.data(), depth, w, tile);
+                const conv_index count = std::min(P, g.out_w - x);
+                for (conv_index o = 0; o < channels; ++o) {
+                    const T add = bias ? bias[b * CB + o] : T(0);
+                    T* dst = out + (b * CB + o) * spatial + y * g.out_w + x;
+                    for (conv_index p = 0; p < count; ++p) {
+                        const T v = tile[p][o] + add;
+                        dst[p] = relu && !(v > T(0)) ? T(0) : v;
+                    }
+                }
+            }
+    }
+}
+
+/// The element-by-element definition (stride 1): the twin the tests compare against.
+template <class T>
+void direct_conv_reference(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* kernel,
+                           conv_index filters, const T* bias, bool relu, T* out) {
+    for (conv_index f = 0; f < filters; ++f)
+        for (conv_index y = 0; y < g.out_h; ++y)
+            for (conv_index x = 0; x < g.out_w; ++x) {
+                T sum = 0;
+                for (conv_index c = 0; c < g.channels; ++c)
+                    for (conv_index i = 0; i < g.kernel_h; ++i)
+                        for (conv_index j = 0; j < g.kernel_w; ++j) {
+                            const conv_index iy = y + i - g.pad_top, ix = x + j - g.pad_left;
+                            if (iy < 0 || iy >= g.height || ix < 0 || ix >= g.width) continue;
+                            sum += kernel[f * g.col_rows() + (c * g.kernel_h + i) * g.kernel_w + j] *
+                                   image[c * plane_stride + iy * g.width + ix];
+                        }
+                const T v = sum + (bias ? bias[f] : T(0));
+                out[(f * g.out_h + y) * g.out_w + x] = relu && !(v > T(0)) ? T(0) : v;
+            }
+}
+
+}  // namespace feral::detail::kernels
