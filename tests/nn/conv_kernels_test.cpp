@@ -172,6 +172,42 @@ TEMPLATE_TEST_CASE("the direct convolution equals its reference twin for partial
         }
 }
 
+TEMPLATE_TEST_CASE("the direct kernel gradient equals its reference twin, overwriting and accumulating",
+                   "[nn][conv2d][kernels]", float, double) {
+    using T = TestType;
+    constexpr conv_index CB = DirectConvBlocking<T>::channels, P = DirectConvBlocking<T>::pixels;
+    feral::Random rng(23);
+    DirectConvScratch<T> scratch;
+    // Kernel rows (C*k*k) below, at and past a tile of P rows; 'same', 'valid', even kernels.
+    const std::vector<ConvGeometry> shapes = {
+        {3, 7, 13, 3, 3, 1, 1, 1, 7, 13}, {5, 6, 5, 4, 4, 1, 1, 1, 6, 5}, {2, 9, 11, 5, 5, 1, 0, 0, 5, 7},
+        {1, 12, 12, 3, 3, 1, 1, 1, 12, 12}, {P, 4, 6, 1, 1, 1, 0, 0, 4, 6},
+    };
+    for (const ConvGeometry& g : shapes)
+        for (const conv_index filters : {conv_index{1}, CB - 1, CB, CB + 3}) {
+            INFO("C=" << g.channels << " H=" << g.height << " W=" << g.width << " k=" << g.kernel_h << " filters=" << filters);
+            const conv_index plane = g.height * g.width, stride = plane + 5, spatial = g.col_cols();
+            const conv_index ldg = (filters + CB - 1) / CB * CB, depth = g.col_rows();
+            std::vector<T> image(static_cast<std::size_t>(g.channels * stride)), grad(static_cast<std::size_t>(filters * spatial));
+            for (auto& v : image) v = static_cast<T>(rng.uniform(-1, 1));
+            for (auto& v : grad) v = static_cast<T>(rng.uniform(-1, 1));
+            std::vector<T> gt(static_cast<std::size_t>(spatial * ldg), T(0));
+            for (conv_index f = 0; f < filters; ++f)
+                for (conv_index p = 0; p < spatial; ++p) gt[static_cast<std::size_t>(p * ldg + f)] = grad[static_cast<std::size_t>(f * spatial + p)];
+            const auto size = static_cast<std::size_t>(filters * depth);
+            std::vector<T> dk(size + 3, T(42)), expected(size);
+            direct_kernel_gradient(image.data(), stride, g, gt.data(), ldg, filters, false, dk.data(), scratch);
+            direct_kernel_gradient_reference(image.data(), stride, g, grad.data(), filters, expected.data());
+            const T tolerance = std::is_same_v<T, float> ? T(1e-5) : T(1e-12);
+            for (std::size_t i = 0; i < size; ++i) REQUIRE(std::abs(dk[i] - expected[i]) <= tolerance * (1 + std::abs(expected[i])));
+            for (std::size_t i = size; i < dk.size(); ++i) REQUIRE(dk[i] == T(42));  // nothing written past dkernel
+            // Accumulating the same image again doubles it.
+            direct_kernel_gradient(image.data(), stride, g, gt.data(), ldg, filters, true, dk.data(), scratch);
+            for (std::size_t i = 0; i < size; ++i)
+                REQUIRE(std::abs(dk[i] - 2 * expected[i]) <= 2 * tolerance * (1 + std::abs(expected[i])));
+        }
+}
+
 TEST_CASE("the 2x2 stride-2 pooling fast paths equal the general loops, ties going to the first maximum", "[nn][pool][kernels]") {
     for (conv_index h : {2, 3, 6, 7})
         for (conv_index w : {2, 5, 8}) {

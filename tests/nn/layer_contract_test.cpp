@@ -179,7 +179,7 @@ TEST_CASE("Conv2D's transposed and direct input gradients equal col2im(kernel^T 
             Random rng(4);
             conv.set_threads(threads);
             conv.build(input, rng);
-            REQUIRE(conv.direct_forward() == (filters >= 32));
+            REQUIRE(conv.direct() == (filters >= 32));
             REQUIRE(conv.data_gradient() == method);
             conv.forward(x, y, true);
             dy = random_batch(n, y.cols(), 6);

@@ -70,7 +70,7 @@ TEMPLATE_TEST_CASE("Conv2D matches PyTorch for valid/same padding, strides, fuse
         // direct_* ones for direct convolutions both ways.
         const bool wide = std::string(name).starts_with("wide"), direct = std::string(name).starts_with("direct");
         using Method = typename nn::Conv2D<TestType>::DataGradient;
-        REQUIRE(conv.direct_forward() == direct);
+        REQUIRE(conv.direct() == direct);
         REQUIRE(conv.data_gradient() == (direct ? Method::direct : wide ? Method::transposed : Method::col2im));
         conv.kernel() = f.as<TestType>("kernel");
         if (cfg(0, 8) != 0) conv.bias() = f.as<TestType>("bias");

@@ -82,7 +82,7 @@ TEST_CASE("Conv2D gradients match finite differences for valid and same padding,
         Random rng(c);
         conv.build(cases[c].input, rng);
         REQUIRE(conv.data_gradient() == methods[c]);
-        REQUIRE(conv.direct_forward() == direct_forward[c]);
+        REQUIRE(conv.direct() == direct_forward[c]);
         randomise_parameters(conv, 10 + c);
         // 9 images: blocks and gradient groups with a partial last one.
         const auto X = random_input(9, cases[c].input.size(), 20 + c);

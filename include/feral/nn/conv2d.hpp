@@ -17,15 +17,16 @@
 //   same:   OH = ceil(H / s), total padding max((OH - 1)*s + k - H, 0), the smaller half
 //           on the top/left and the extra row/column on the bottom/right.
 //
-// Performance: with stride 1, at least kMinDirectDepth kernel rows (C*k*k, 32 input
-// channels with a 3x3 kernel) and 32 filters, the forward pass is a direct convolution, image by image
+// Performance: with stride 1, at least kMinDirectDepth kernel rows (C*k*k: 32 input
+// channels with a 3x3 kernel) and 32 filters, the convolution is direct, image by image
 // (detail/kernels/direct_conv.hpp): the image is copied once into a zero-bordered buffer
-// and each tile of 12 pixels x 32 filters is summed straight from it, with nothing packed;
-// likewise dX (with F*k*k rows and C output channels), as G convolved with the flipped kernel.
-// That runs the forward pass of the FER CNN layers with 32-128 input channels 1.5-2.2x
-// faster than the GEMM below (benchmarks/RESULTS.md, "Direct convolution"). The first
-// layer (C*k*k = 9) and strided convolutions keep the GEMM, and so does the kernel
-// gradient, a sum over pixels rather than over kernel rows.
+// and each tile of 12 pixels x 32 filters is summed straight from it, nothing packed. The
+// kernel gradient is direct too (tiles of 12 kernel rows x 32 filters summed over the
+// pixels, G transposed once per image so the filters are adjacent), and so is dX where
+// F*k*k and C allow, as G convolved with the flipped kernel. The forward pass of the FER
+// CNN layers with 32-128 input channels runs 1.5-2.2x faster that way than the GEMM below
+// (benchmarks/RESULTS.md, "Direct convolution"). The first layer (C*k*k = 9) and strided
+// convolutions keep the GEMM.
 //
 // Otherwise the convolution is a GEMM whose column matrices are never written out: it
 // packs its panels of cols(X) and cols'(G) straight from the images (conv_columns.hpp), which
@@ -177,7 +178,7 @@ public:
         const Index block = block_images();
         const Index blocks = (n + block - 1) / block;
         output.resize(n, filters * spatial);
-        if (direct_forward()) {
+        if (direct()) {
             // One image at a time, straight from the image (direct_conv.hpp).
             const int slots = prepare_workspace(n);
             pack_direct_kernel(kernel_.data(), filters, depth, direct_kernel_);
@@ -225,10 +226,10 @@ public:
         const Index groups = (n + group - 1) / group;
         const Index channels = geometry_.channels, in_spatial = geometry_.height * geometry_.width;
         const DataGradient method = grad_input ? data_gradient() : DataGradient::none;
-        const bool transposed = method == DataGradient::transposed, direct = method == DataGradient::direct;
+        const bool transposed = method == DataGradient::transposed, direct_dx = method == DataGradient::direct;
         const int slots = prepare_workspace(groups, method);
-        if (transposed || direct) flip_kernel();
-        if (direct) pack_direct_kernel(flipped_kernel_.data(), channels, flipped_kernel_.cols(), direct_kernel_);
+        if (transposed || direct_dx) flip_kernel();
+        if (direct_dx) pack_direct_kernel(flipped_kernel_.data(), channels, flipped_kernel_.cols(), direct_kernel_);
         partial_kernel_.resize(groups, filters * depth);
         partial_bias_.resize(groups, filters);
         if (grad_input) grad_input->resize(n, this->input_shape_.size());
@@ -260,16 +261,30 @@ public:
                             }
                             gy = w.block.data();
                         }
-                        // dkernel_group += G * cols^T   (F x depth, inner dimension the block's pixels)
-                        gemm<T>(filters, depth, width, GemmOperand<T>::row_major(gy, width),
-                                input_columns<ConvColumnsTransposed<T>>(input, first), dk, depth, first != gi * group);
+                        if (direct()) {
+                            // dkernel_group += sum over the block's images of G_n * cols(X_n)^T,
+                            // image by image, straight from each image (G transposed first).
+                            const Index ldg = direct_filters();
+                            for (Index g = 0; g < count; ++g) {
+                                for (Index f = 0; f < filters; ++f) {
+                                    const T* row = gy + f * width + g * spatial;
+                                    for (Index p = 0; p < spatial; ++p) w.gt[static_cast<std::size_t>(p * ldg + f)] = row[p];
+                                }
+                                direct_kernel_gradient(input.row(first + g).data(), in_spatial, geometry_, w.gt.data(), ldg,
+                                                       filters, first != gi * group || g > 0, dk, w.direct);
+                            }
+                        } else {
+                            // dkernel_group += G * cols^T   (F x depth, inner dimension the block's pixels)
+                            gemm<T>(filters, depth, width, GemmOperand<T>::row_major(gy, width),
+                                    input_columns<ConvColumnsTransposed<T>>(input, first), dk, depth, first != gi * group);
+                        }
                         for (Index f = 0; f < filters; ++f) {
                             T sum = 0;
                             const T* row = gy + f * width;
                             for (Index p = 0; p < width; ++p) sum += row[p];
                             db[f] += sum;
                         }
-                        if (direct) {
+                        if (direct_dx) {
                             // dX = G convolved with the flipped kernel, image by image; G's
                             // filter f of image g is at gy + f * width + g * spatial.
                             for (Index g = 0; g < count; ++g)
@@ -355,9 +370,15 @@ public:
             return DataGradient::direct;
         return geometry_.col_rows() >= kMinTransposedDepth ? DataGradient::transposed : DataGradient::col2im;
     }
-    /// Whether forward is a direct convolution (see the header comment).
-    [[nodiscard]] bool direct_forward() const {
+    /// Whether the forward pass and the kernel gradient are direct convolutions (see the
+    /// header comment).
+    [[nodiscard]] bool direct() const {
         return config_.stride == 1 && geometry_.col_rows() >= kMinDirectDepth && config_.filters >= kMinDirectChannels;
+    }
+    /// The filters rounded up to whole blocks of the direct convolution's output channels.
+    [[nodiscard]] Index direct_filters() const {
+        constexpr Index CB = detail::kernels::DirectConvBlocking<T>::channels;
+        return (config_.filters + CB - 1) / CB * CB;
     }
 
     /// Direct access for tests and weight import (F x C*k*k / 1 x F).
@@ -371,6 +392,7 @@ private:
         std::vector<T> dblock;  // C x block * H*W: input gradients of a block of images
         std::vector<T> dcols;   // C*k*k x width: column gradients (col2im path)
         detail::kernels::DirectConvScratch<T> direct;  // the bordered image (direct paths)
+        std::vector<T> gt;      // H*W x direct_filters(): one image's G transposed (direct kernel gradient)
     };
 
     /// Copies a block buffer (rows x count*per_image: row r holds row r of every image, side
@@ -419,7 +441,10 @@ private:
         const auto block_size = static_cast<std::size_t>(kernel_.rows()) * width;
         const auto dblock_size = method == DataGradient::transposed && images > 1 ? images * static_cast<std::size_t>(geometry_.image_size()) : 0;
         const auto dcols_size = method == DataGradient::col2im ? static_cast<std::size_t>(geometry_.col_rows()) * width : 0;
+        // G transposed, zero past the filters (sized, and so zeroed there, once).
+        const auto gt_size = direct() ? static_cast<std::size_t>(geometry_.col_cols() * direct_filters()) : 0;
         for (auto& w : workspace_) {
+            if (w.gt.size() < gt_size) w.gt.assign(gt_size, T(0));
             if (w.block.size() < block_size) w.block.resize(block_size);
             if (w.dblock.size() < dblock_size) w.dblock.resize(dblock_size);
             if (w.dcols.size() < dcols_size) w.dcols.resize(dcols_size);

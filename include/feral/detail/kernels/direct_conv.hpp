@@ -13,6 +13,12 @@
 // GEMM's tiles. The kernel is packed once per call (pack_direct_kernel), channel-block
 // major, so the two vectors for one (c, i, j) are adjacent.
 //
+// The kernel gradient of one image is the same sum turned around: dkernel(o, (c, i, j)) is a
+// sum over the output pixels of G[o, y, x] * in[c, y + i - pt, x + j - pl]. Its tile is 12
+// kernel rows x 32 filters: for every output pixel the two vectors of G's filters (G
+// transposed once per image, so they are adjacent) are loaded and the 12 rows' input
+// values broadcast against them.
+//
 // Why not im2col + GEMM here: the GEMM must pack every value of the column panel before
 // its micro-kernel sees it, and with 32-128 filters a packed value feeds only 32-128 FMAs,
 // so packing costs a fifth to a third of the work (benchmarks/RESULTS.md, "Implicit
@@ -23,11 +29,13 @@
 // tile's lanes are wasted, so the GEMM stays faster there: Conv2D takes this path from
 // kMinDirectDepth kernel rows and kMinDirectChannels output channels on.
 //
-// Determinism: each output value sums its C*kh*kw products in (c, i, j) order, whatever the
-// thread count or tile position; partial tiles (the row's last run, the last channel block)
+// Determinism: each output value sums its C*kh*kw products in (c, i, j) order, and each
+// kernel-gradient value its pixels' products in (y, x) order, whatever the thread count or
+// tile position; partial tiles (the row's last run, the last block of channels or rows)
 // compute padded lanes that are never stored.
 //
-// direct_conv_reference is the plain loop nest, the twin the tests compare against.
+// direct_conv_reference and direct_kernel_gradient_reference are the plain loop nests, the
+// twins the tests compare against.
 #pragma once
 
 #include "feral/detail/kernels/im2col.hpp"
@@ -99,17 +107,16 @@ struct DirectConvScratch {
     std::vector<conv_index> offsets;
 };
 
-/// Convolves one image (g.channels planes of g.height x g.width, plane c at
-/// image + c * plane_stride) with stride 1 (g.stride must be 1) into out (filters planes of
-/// g.out_h x g.out_w, CHW), adding bias (filters values, or nullptr) and applying ReLU if
-/// asked. `packed` is pack_direct_kernel(kernel, filters, g.col_rows()).
+/// Copies one image (g.channels planes of g.height x g.width, plane c at image +
+/// c * plane_stride) into scratch.padded with a zero border wide enough for every window
+/// of every tile, the last run's padded pixels included, and sets scratch.offsets[r] to
+/// where kernel row r = (c*kh + i)*kw + j reads, relative to its output pixel, for r <
+/// rows (rows >= g.col_rows(); the rows past it read the buffer's first value, never
+/// used). Returns the bordered width.
 template <class T>
-void direct_conv(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* packed, conv_index filters,
-                 const T* bias, bool relu, T* out, DirectConvScratch<T>& scratch) {
-    using B = DirectConvBlocking<T>;
-    constexpr conv_index P = B::pixels, CB = B::channels;
-    // The bordered image: every window of every tile, the last run's padded pixels included,
-    // lies inside it.
+conv_index pad_image(const T* image, conv_index plane_stride, const ConvGeometry& g, conv_index rows,
+                     DirectConvScratch<T>& scratch) {
+    constexpr conv_index P = DirectConvBlocking<T>::pixels;
     const conv_index runs = (g.out_w + P - 1) / P;
     const conv_index ph = g.out_h + g.kernel_h - 1, pw = runs * P + g.kernel_w - 1, plane = ph * pw;
     scratch.padded.assign(static_cast<std::size_t>(g.channels * plane), T(0));
@@ -123,12 +130,25 @@ void direct_conv(const T* image, conv_index plane_stride, const ConvGeometry& g,
                 std::memcpy(scratch.padded.data() + c * plane + py * pw + x0 + g.pad_left,
                             image + c * plane_stride + y * g.width + x0, static_cast<std::size_t>(x1 - x0) * sizeof(T));
         }
-    const conv_index depth = g.col_rows();
-    scratch.offsets.resize(static_cast<std::size_t>(depth));
+    scratch.offsets.assign(static_cast<std::size_t>(rows), 0);
     for (conv_index c = 0; c < g.channels; ++c)
         for (conv_index i = 0; i < g.kernel_h; ++i)
             for (conv_index j = 0; j < g.kernel_w; ++j)
                 scratch.offsets[static_cast<std::size_t>((c * g.kernel_h + i) * g.kernel_w + j)] = c * plane + i * pw + j;
+    return pw;
+}
+
+/// Convolves one image (g.channels planes of g.height x g.width, plane c at
+/// image + c * plane_stride) with stride 1 (g.stride must be 1) into out (filters planes of
+/// g.out_h x g.out_w, CHW), adding bias (filters values, or nullptr) and applying ReLU if
+/// asked. `packed` is pack_direct_kernel(kernel, filters, g.col_rows()).
+template <class T>
+void direct_conv(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* packed, conv_index filters,
+                 const T* bias, bool relu, T* out, DirectConvScratch<T>& scratch) {
+    using B = DirectConvBlocking<T>;
+    constexpr conv_index P = B::pixels, CB = B::channels;
+    const conv_index depth = g.col_rows();
+    const conv_index pw = pad_image(image, plane_stride, g, depth, scratch);
 
     alignas(64) T tile[P][CB];
     const conv_index spatial = g.out_h * g.out_w;
@@ -151,6 +171,85 @@ void direct_conv(const T* image, conv_index plane_stride, const ConvGeometry& g,
     }
 }
 
+/// One tile of a kernel gradient: acc[r][0..V*lanes) = sum over the out_h x out_w output
+/// pixels p = (y, x) of gt[p*ldg + 0..V*lanes) * in[offsets[r] + y*pw + x], for r < R.
+/// R x V = 24 accumulators: 12 rows x 2 vectors, or 6 rows x 4 vectors where the filters
+/// come in blocks of 4 vectors (fewer rows, so fewer scattered broadcasts per FMA).
+template <class T, int R, int V, class Arch = xsimd::default_arch>
+void direct_gradient_tile(const T* in, const conv_index* offsets, const T* gt, conv_index ldg, conv_index out_h,
+                          conv_index out_w, conv_index pw, T* tile /* R x V*lanes */) {
+    using batch = xsimd::batch<T, Arch>;
+    constexpr int L = static_cast<int>(batch::size);
+    batch acc[R][V];
+    conv_index at[R];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+        at[r] = offsets[r];
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) acc[r][v] = batch(T(0));
+    }
+    for (conv_index y = 0; y < out_h; ++y) {
+        const T* row = in + y * pw;
+        const T* g = gt + y * out_w * ldg;
+        for (conv_index x = 0; x < out_w; ++x) {
+            batch b[V];
+#pragma GCC unroll 4
+            for (int v = 0; v < V; ++v) b[v] = batch::load_unaligned(g + x * ldg + v * L);
+            const T* a = row + x;
+#pragma GCC unroll 16
+            for (int r = 0; r < R; ++r) {
+                const batch value(a[at[r]]);
+#pragma GCC unroll 4
+                for (int v = 0; v < V; ++v) acc[r][v] = xsimd::fma(value, b[v], acc[r][v]);
+            }
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) acc[r][v].store_unaligned(tile + (r * V + v) * L);
+}
+
+/// direct_kernel_gradient with tiles of R kernel rows x V vectors of filters.
+template <class T, int R, int V>
+void direct_kernel_gradient_tiles(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* gt,
+                                  conv_index ldg, conv_index filters, bool accumulate, T* dkernel,
+                                  DirectConvScratch<T>& scratch) {
+    constexpr conv_index CB = V * DirectConvBlocking<T>::lanes;
+    const conv_index depth = g.col_rows();
+    const conv_index pw = pad_image(image, plane_stride, g, (depth + R - 1) / R * R, scratch);
+    alignas(64) T tile[R * CB];
+    for (conv_index b = 0; b * CB < filters; ++b) {
+        const conv_index channels = std::min(CB, filters - b * CB);
+        for (conv_index r0 = 0; r0 < depth; r0 += R) {
+            direct_gradient_tile<T, R, V>(scratch.padded.data(), scratch.offsets.data() + r0, gt + b * CB, ldg, g.out_h,
+                                          g.out_w, pw, tile);
+            const conv_index rows = std::min<conv_index>(R, depth - r0);
+            for (conv_index o = 0; o < channels; ++o) {
+                T* dst = dkernel + (b * CB + o) * depth + r0;
+                for (conv_index r = 0; r < rows; ++r) dst[r] = accumulate ? dst[r] + tile[r * CB + o] : tile[r * CB + o];
+            }
+        }
+    }
+}
+
+/// The kernel gradient of one image, stride 1: dkernel[f, (c*kh + i)*kw + j] (+)= sum over
+/// the output pixels (y, x) of G[f, y, x] * in[c, y + i - pt, x + j - pl] (zero outside),
+/// with dkernel filters x g.col_rows() row-major. G comes transposed: gt[p*ldg + f] for
+/// output pixel p = y*out_w + x, ldg a multiple of the channel block and gt zero for
+/// filters <= f < ldg. accumulate: add to dkernel (the images of a group, in order) rather
+/// than overwrite it. The image is as for direct_conv.
+template <class T>
+void direct_kernel_gradient(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* gt,
+                            conv_index ldg, conv_index filters, bool accumulate, T* dkernel,
+                            DirectConvScratch<T>& scratch) {
+    using B = DirectConvBlocking<T>;
+    if (ldg % (2 * B::channels) == 0)
+        direct_kernel_gradient_tiles<T, B::pixels / 2, 4>(image, plane_stride, g, gt, ldg, filters, accumulate, dkernel, scratch);
+    else
+        direct_kernel_gradient_tiles<T, B::pixels, 2>(image, plane_stride, g, gt, ldg, filters, accumulate, dkernel, scratch);
+}
+
 /// The element-by-element definition (stride 1): the twin the tests compare against.
 template <class T>
 void direct_conv_reference(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* kernel,
@@ -170,6 +269,26 @@ void direct_conv_reference(const T* image, conv_index plane_stride, const ConvGe
                 const T v = sum + (bias ? bias[f] : T(0));
                 out[(f * g.out_h + y) * g.out_w + x] = relu && !(v > T(0)) ? T(0) : v;
             }
+}
+
+/// The kernel gradient's element-by-element definition (stride 1; G not transposed:
+/// grad[(f*out_h + y)*out_w + x]), overwriting dkernel.
+template <class T>
+void direct_kernel_gradient_reference(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* grad,
+                                      conv_index filters, T* dkernel) {
+    for (conv_index f = 0; f < filters; ++f)
+        for (conv_index c = 0; c < g.channels; ++c)
+            for (conv_index i = 0; i < g.kernel_h; ++i)
+                for (conv_index j = 0; j < g.kernel_w; ++j) {
+                    T sum = 0;
+                    for (conv_index y = 0; y < g.out_h; ++y)
+                        for (conv_index x = 0; x < g.out_w; ++x) {
+                            const conv_index iy = y + i - g.pad_top, ix = x + j - g.pad_left;
+                            if (iy < 0 || iy >= g.height || ix < 0 || ix >= g.width) continue;
+                            sum += grad[(f * g.out_h + y) * g.out_w + x] * image[c * plane_stride + iy * g.width + ix];
+                        }
+                    dkernel[f * g.col_rows() + (c * g.kernel_h + i) * g.kernel_w + j] = sum;
+                }
 }
 
 }  // namespace feral::detail::kernels
