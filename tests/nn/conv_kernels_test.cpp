@@ -9,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 #include <vector>
@@ -21,6 +22,19 @@ std::vector<double> random_image(conv_index n, std::uint64_t seed) {
     std::vector<double> v(static_cast<std::size_t>(n));
     for (auto& x : v) x = rng.uniform(-1.0, 1.0);
     return v;
+}
+
+/// The column matrix of an image whose planes lie plane_stride apart (made contiguous for
+/// im2col_reference): with gemm_reference, the twin of the direct convolution.
+template <class T>
+std::vector<T> reference_columns(const std::vector<T>& image, conv_index plane_stride, const ConvGeometry& g) {
+    const conv_index plane = g.height * g.width;
+    std::vector<T> contiguous(static_cast<std::size_t>(g.image_size()));
+    for (conv_index c = 0; c < g.channels; ++c)
+        std::copy_n(image.data() + c * plane_stride, plane, contiguous.data() + c * plane);
+    std::vector<T> cols(static_cast<std::size_t>(g.col_rows() * g.col_cols()));
+    im2col_reference(contiguous.data(), g, cols.data());
+    return cols;
 }
 
 /// Every geometry of small sizes, kernels, strides and paddings (including pads larger
@@ -131,7 +145,7 @@ TEMPLATE_TEST_CASE("implicit im2col crosses the GEMM's K and N blocks and panels
     check_implicit_columns<TestType, 2>({7, 9, 9, 4, 4, 2, 1, 1, 4, 4}, 10, 13);
 }
 
-TEMPLATE_TEST_CASE("the direct convolution equals its reference twin for partial tiles, paddings, strides between planes",
+TEMPLATE_TEST_CASE("the direct convolution equals im2col + GEMM for partial tiles, paddings, strides between planes",
                    "[nn][conv2d][kernels]", float, double) {
     using T = TestType;
     constexpr conv_index CB = DirectConvBlocking<T>::channels, P = DirectConvBlocking<T>::pixels;
@@ -159,20 +173,30 @@ TEMPLATE_TEST_CASE("the direct convolution equals its reference twin for partial
                 pack_direct_kernel(kernel.data(), filters, g.col_rows(), packed);
                 const auto size = static_cast<std::size_t>(filters * g.col_cols());
                 std::vector<T> out(size + 5, T(42)), expected(size);
+                // Expected: kernel * cols + bias, ReLU'd (gemm_reference's epilogue).
+                const std::vector<T> cols = reference_columns(image, stride, g);
+                const conv_index depth = g.col_rows(), spatial = g.col_cols();
+                const auto reference = [&](const T* b) {
+                    GemmEpilogue<T> e;
+                    e.row_bias = b;
+                    e.relu = relu;
+                    gemm_reference<T>(filters, spatial, depth, GemmOperand<T>::row_major(kernel.data(), depth),
+                                      GemmOperand<T>::row_major(cols.data(), spatial), expected.data(), spatial, false, e);
+                };
                 direct_conv(image.data(), stride, g, packed.data(), filters, bias.data(), relu, out.data(), scratch);
-                direct_conv_reference(image.data(), stride, g, kernel.data(), filters, bias.data(), relu, expected.data());
+                reference(bias.data());
                 const T tolerance = std::is_same_v<T, float> ? T(1e-5) : T(1e-12);
                 for (std::size_t i = 0; i < size; ++i) REQUIRE(std::abs(out[i] - expected[i]) <= tolerance * (1 + std::abs(expected[i])));
                 for (std::size_t i = size; i < out.size(); ++i) REQUIRE(out[i] == T(42));  // nothing written past the output
                 // Without bias, one more time: the scratch buffers carry nothing over.
                 direct_conv(image.data(), stride, g, packed.data(), filters, static_cast<const T*>(nullptr), relu, out.data(), scratch);
-                direct_conv_reference(image.data(), stride, g, kernel.data(), filters, static_cast<const T*>(nullptr), relu, expected.data());
+                reference(nullptr);
                 for (std::size_t i = 0; i < size; ++i) REQUIRE(std::abs(out[i] - expected[i]) <= tolerance * (1 + std::abs(expected[i])));
             }
         }
 }
 
-TEMPLATE_TEST_CASE("the direct kernel gradient equals its reference twin, overwriting and accumulating",
+TEMPLATE_TEST_CASE("the direct kernel gradient equals G times the column matrix, overwriting and accumulating",
                    "[nn][conv2d][kernels]", float, double) {
     using T = TestType;
     constexpr conv_index CB = DirectConvBlocking<T>::channels, P = DirectConvBlocking<T>::pixels;
@@ -197,7 +221,10 @@ TEMPLATE_TEST_CASE("the direct kernel gradient equals its reference twin, overwr
             const auto size = static_cast<std::size_t>(filters * depth);
             std::vector<T> dk(size + 3, T(42)), expected(size);
             direct_kernel_gradient(image.data(), stride, g, gt.data(), ldg, filters, false, dk.data(), scratch);
-            direct_kernel_gradient_reference(image.data(), stride, g, grad.data(), filters, expected.data());
+            // Expected: G * cols^T.
+            const std::vector<T> cols = reference_columns(image, stride, g);
+            gemm_reference<T>(filters, depth, spatial, GemmOperand<T>::row_major(grad.data(), spatial),
+                              GemmOperand<T>::transposed(cols.data(), spatial), expected.data(), depth, false);
             const T tolerance = std::is_same_v<T, float> ? T(1e-5) : T(1e-12);
             for (std::size_t i = 0; i < size; ++i) REQUIRE(std::abs(dk[i] - expected[i]) <= tolerance * (1 + std::abs(expected[i])));
             for (std::size_t i = size; i < dk.size(); ++i) REQUIRE(dk[i] == T(42));  // nothing written past dkernel

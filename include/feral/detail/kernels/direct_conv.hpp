@@ -34,8 +34,8 @@
 // tile position; partial tiles (the row's last run, the last block of channels or rows)
 // compute padded lanes that are never stored.
 //
-// direct_conv_reference and direct_kernel_gradient_reference are the plain loop nests, the
-// twins the tests compare against.
+// Their twins are im2col_reference + gemm_reference (the tests compare against the column
+// matrix times the kernel, and G times its transpose): the same sums, written once.
 #pragma once
 
 #include "feral/detail/kernels/im2col.hpp"
@@ -248,47 +248,6 @@ void direct_kernel_gradient(const T* image, conv_index plane_stride, const ConvG
         direct_kernel_gradient_tiles<T, B::pixels / 2, 4>(image, plane_stride, g, gt, ldg, filters, accumulate, dkernel, scratch);
     else
         direct_kernel_gradient_tiles<T, B::pixels, 2>(image, plane_stride, g, gt, ldg, filters, accumulate, dkernel, scratch);
-}
-
-/// The element-by-element definition (stride 1): the twin the tests compare against.
-template <class T>
-void direct_conv_reference(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* kernel,
-                           conv_index filters, const T* bias, bool relu, T* out) {
-    for (conv_index f = 0; f < filters; ++f)
-        for (conv_index y = 0; y < g.out_h; ++y)
-            for (conv_index x = 0; x < g.out_w; ++x) {
-                T sum = 0;
-                for (conv_index c = 0; c < g.channels; ++c)
-                    for (conv_index i = 0; i < g.kernel_h; ++i)
-                        for (conv_index j = 0; j < g.kernel_w; ++j) {
-                            const conv_index iy = y + i - g.pad_top, ix = x + j - g.pad_left;
-                            if (iy < 0 || iy >= g.height || ix < 0 || ix >= g.width) continue;
-                            sum += kernel[f * g.col_rows() + (c * g.kernel_h + i) * g.kernel_w + j] *
-                                   image[c * plane_stride + iy * g.width + ix];
-                        }
-                const T v = sum + (bias ? bias[f] : T(0));
-                out[(f * g.out_h + y) * g.out_w + x] = relu && !(v > T(0)) ? T(0) : v;
-            }
-}
-
-/// The kernel gradient's element-by-element definition (stride 1; G not transposed:
-/// grad[(f*out_h + y)*out_w + x]), overwriting dkernel.
-template <class T>
-void direct_kernel_gradient_reference(const T* image, conv_index plane_stride, const ConvGeometry& g, const T* grad,
-                                      conv_index filters, T* dkernel) {
-    for (conv_index f = 0; f < filters; ++f)
-        for (conv_index c = 0; c < g.channels; ++c)
-            for (conv_index i = 0; i < g.kernel_h; ++i)
-                for (conv_index j = 0; j < g.kernel_w; ++j) {
-                    T sum = 0;
-                    for (conv_index y = 0; y < g.out_h; ++y)
-                        for (conv_index x = 0; x < g.out_w; ++x) {
-                            const conv_index iy = y + i - g.pad_top, ix = x + j - g.pad_left;
-                            if (iy < 0 || iy >= g.height || ix < 0 || ix >= g.width) continue;
-                            sum += grad[(f * g.out_h + y) * g.out_w + x] * image[c * plane_stride + iy * g.width + ix];
-                        }
-                    dkernel[f * g.col_rows() + (c * g.kernel_h + i) * g.kernel_w + j] = sum;
-                }
 }
 
 }  // namespace feral::detail::kernels
