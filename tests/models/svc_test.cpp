@@ -94,7 +94,8 @@ TEST_CASE("SVC gives the same model with a tiny kernel cache, without shrinking,
     const auto y = fx.labels("y");
     SVC<> reference({.C = 2.0, .n_threads = 1});
     reference.fit(X, y);
-    // 1 KB holds only a few kernel rows: the LRU path instead of the precomputed matrix.
+    // 1 KB holds only a few kernel rows: the LRU path instead of the precomputed matrix, its
+    // buffer handed from one class pair to the next with the last pair's rows still in it.
     SVC<> small_cache({.C = 2.0, .cache_size = 1.0 / 1024.0, .n_threads = 1});
     small_cache.fit(X, y);
     CHECK(small_cache.support() == reference.support());

@@ -89,10 +89,16 @@ inline void kernel_row(const Matrix<float>& Y, const float* y_norms, const float
     dots_to_kernel(out, Y.rows(), x_norm, y_norms, p);
 }
 
-/// Kernel rows K(x_i, .) of one training problem, with an LRU cache.
+/// Kernel rows K(x_i, .) of one training problem, with an LRU cache of about cache_bytes
+/// kept in `storage` (grown if too small, never shrunk, and outliving this object). Callers
+/// solving problems one after another pass the same buffer, so its pages are touched once
+/// rather than once per problem: on a virtual machine every first touch of a page is a page
+/// fault, and a fresh cache per class pair cost an SVC fit on FER2013 about two fifths of
+/// its time (half of it in the fault handler, half zeroing the fresh pages).
 class KernelRows {
 public:
-    KernelRows(Matrix<float> X, KernelParams params, double cache_bytes) : X_(std::move(X)), params_(params) {
+    KernelRows(Matrix<float> X, KernelParams params, double cache_bytes, Vector<float>& storage)
+        : X_(std::move(X)), params_(params) {
         l_ = X_.rows();
         norms_ = X_.rowwise().squaredNorm();
         diag_.resize(l_);
@@ -106,7 +112,13 @@ public:
         // Rows start on 64-byte boundaries: Eigen peels unaligned heads with scalar code
         // (scalar exp rounds differently), so equal rows must have equal alignment.
         stride_ = (l_ + 15) / 16 * 16;
-        storage_.resize(capacity_ * stride_);
+        // Where the cache bounds the rows kept, take the whole bound at once: the next,
+        // slightly narrower problem then fits its rows in it too, rather than reallocating
+        // (and faulting in) a buffer a few rows larger.
+        const Index need = capacity_ * stride_;
+        const auto bound = static_cast<Index>(cache_bytes / sizeof(float));
+        if (storage.size() < need) storage.resize(capacity_ < l_ ? std::max(need, bound) : need);
+        storage_ = storage.data();
         slot_of_row_.assign(static_cast<std::size_t>(l_), -1);
         row_of_slot_.assign(static_cast<std::size_t>(capacity_), -1);
         last_use_.assign(static_cast<std::size_t>(capacity_), 0);
@@ -114,7 +126,7 @@ public:
             for (Index i = 0; i < l_; ++i) {
                 slot_of_row_[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
                 row_of_slot_[static_cast<std::size_t>(i)] = static_cast<std::int32_t>(i);
-                compute_row(i, storage_.data() + i * stride_);
+                compute_row(i, storage_ + i * stride_);
             }
     }
 
@@ -131,10 +143,10 @@ public:
             if (old >= 0) slot_of_row_[static_cast<std::size_t>(old)] = -1;
             row_of_slot_[static_cast<std::size_t>(slot)] = static_cast<std::int32_t>(i);
             slot_of_row_[static_cast<std::size_t>(i)] = slot;
-            compute_row(i, storage_.data() + static_cast<Index>(slot) * stride_);
+            compute_row(i, storage_ + static_cast<Index>(slot) * stride_);
         }
         last_use_[static_cast<std::size_t>(slot)] = clock_;
-        return storage_.data() + static_cast<Index>(slot) * stride_;
+        return storage_ + static_cast<Index>(slot) * stride_;
     }
 
 private:
@@ -147,7 +159,7 @@ private:
     Index l_ = 0, capacity_ = 0, stride_ = 0;
     Vector<float> norms_;
     Vector<double> diag_;
-    Vector<float> storage_;  ///< capacity_ rows of stride_ floats (Eigen's allocation: 64-byte aligned)
+    float* storage_ = nullptr;  ///< capacity_ rows of stride_ floats (an Eigen allocation: 64-byte aligned)
     std::vector<std::int32_t> slot_of_row_, row_of_slot_;
     std::vector<std::uint64_t> last_use_;
     std::uint64_t clock_ = 0;

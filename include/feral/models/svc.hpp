@@ -13,7 +13,7 @@
 // Multi-class is one-vs-one as libsvm: one binary problem per class pair (i < j), class
 // i labelled +1; the pairs are solved in parallel (parallel_for_dynamic), each by
 // libsvm's SMO (detail/smo_solver.hpp: WSS3 working sets, shrinking, LRU kernel cache of
-// cache_size MB per problem being solved). predict takes libsvm's vote: pair (i, j) votes
+// cache_size MB per problem being solved, its buffer handed on to the next problem). predict takes libsvm's vote: pair (i, j) votes
 // i when its decision value is > 0, else j; most votes wins, the smallest class on ties.
 // decision_function returns scikit-learn's "ovr" shape built from the votes plus
 // confidences in (-1/3, 1/3); decision_function_ovo the raw pair values.
@@ -53,6 +53,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,10 @@ public:
                    members[static_cast<std::size_t>(pairs[static_cast<std::size_t>(p)].b)].size();
         };
         std::stable_sort(order.begin(), order.end(), [&](Index p, Index q) { return pair_size(p) > pair_size(q); });
+        // Kernel caches, handed from one pair to the next (at most one per thread; see
+        // KernelRows). Which buffer a pair gets does not matter: its rows are computed afresh.
+        std::mutex caches_mutex;
+        std::vector<Vector<float>> caches;
         parallel_for_dynamic(0, static_cast<std::int64_t>(pairs.size()), config_.n_threads, [&](std::int64_t o) {
             const Index p = order[static_cast<std::size_t>(o)];
             const auto& rows_a = members[static_cast<std::size_t>(pairs[static_cast<std::size_t>(p)].a)];
@@ -144,8 +149,18 @@ public:
                     ++r;
                 }
             }
-            detail::KernelRows Q(std::move(sub), kp, config_.cache_size * 1024.0 * 1024.0);
+            Vector<float> cache;
+            {
+                const std::lock_guard lock(caches_mutex);
+                if (!caches.empty()) {
+                    cache = std::move(caches.back());
+                    caches.pop_back();
+                }
+            }
+            detail::KernelRows Q(std::move(sub), kp, config_.cache_size * 1024.0 * 1024.0, cache);
             solutions[static_cast<std::size_t>(p)] = detail::solve_smo(Q, labels, C, config_.tol, config_.shrinking, config_.max_iter);
+            const std::lock_guard lock(caches_mutex);
+            caches.push_back(std::move(cache));
         });
 
         // Support vectors: rows with a nonzero coefficient in any of their class's pairs.
