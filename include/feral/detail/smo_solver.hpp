@@ -92,9 +92,9 @@ inline void kernel_row(const Matrix<float>& Y, const float* y_norms, const float
 /// Kernel rows K(x_i, .) of one training problem, with an LRU cache of about cache_bytes
 /// kept in `storage` (grown if too small, never shrunk, and outliving this object). Callers
 /// solving problems one after another pass the same buffer, so its pages are touched once
-/// rather than once per problem: on a virtual machine every first touch of a page is a page
-/// fault, and a fresh cache per class pair cost an SVC fit on FER2013 about two fifths of
-/// its time (half of it in the fault handler, half zeroing the fresh pages).
+/// rather than once per problem: every first touch of a page is a page fault, dear on a
+/// virtual machine, and a fresh cache per class pair cost an SVC fit on FER2013 about two
+/// fifths of its time (half of it in the fault handler, half zeroing the fresh pages).
 class KernelRows {
 public:
     KernelRows(Matrix<float> X, KernelParams params, double cache_bytes, Vector<float>& storage)

@@ -13,8 +13,9 @@
 // Multi-class is one-vs-one as libsvm: one binary problem per class pair (i < j), class
 // i labelled +1; the pairs are solved in parallel (parallel_for_dynamic), each by
 // libsvm's SMO (detail/smo_solver.hpp: WSS3 working sets, shrinking, LRU kernel cache of
-// cache_size MB per problem being solved, its buffer handed on to the next problem). predict takes libsvm's vote: pair (i, j) votes
-// i when its decision value is > 0, else j; most votes wins, the smallest class on ties.
+// cache_size MB per problem being solved, its buffer handed on to the next problem).
+// predict takes libsvm's vote: pair (i, j) votes i when its decision value is > 0, else j;
+// most votes wins, the smallest class on ties.
 // decision_function returns scikit-learn's "ovr" shape built from the votes plus
 // confidences in (-1/3, 1/3); decision_function_ovo the raw pair values.
 //
