@@ -4,6 +4,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/huge_pages.hpp"
 #include "feral/core/random.hpp"
 #include "feral/core/serialize.hpp"
 #include "feral/core/threads.hpp"

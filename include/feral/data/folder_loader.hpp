@@ -32,6 +32,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/huge_pages.hpp"
 #include "feral/core/threads.hpp"
 #include "feral/core/types.hpp"
 #include "feral/data/class_names.hpp"
@@ -239,6 +240,7 @@ inline LoadedDataset load_image_folder_impl(const std::filesystem::path& root, c
     const auto n = static_cast<Index>(files.size());
     const Index pixels_per_image = config.height * config.width;
     PixelMatrix pixels(n, pixels_per_image);
+    advise_huge_pages(pixels);  // written whole, once: see core/huge_pages.hpp
     std::vector<std::exception_ptr> errors(files.size());
     std::vector<std::unique_ptr<detail::FolderHandle>> handles;
     for (const auto& cls : classes) handles.push_back(std::make_unique<detail::FolderHandle>(cls.path));

@@ -21,6 +21,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/huge_pages.hpp"
 #include "feral/core/serialize.hpp"
 #include "feral/core/types.hpp"
 #include "feral/core/validation.hpp"
@@ -44,8 +45,12 @@ enum class PixelScale {
 /// 8-bit pixels as a floating-point matrix (same shape).
 template <class T = float>
 [[nodiscard]] Matrix<T> to_float(const Eigen::Ref<const PixelMatrix>& pixels, PixelScale scale = PixelScale::unit) {
-    Matrix<T> out = pixels.template cast<T>();
-    if (scale == PixelScale::unit) out *= T(1) / T(255);
+    Matrix<T> out(pixels.rows(), pixels.cols());
+    advise_huge_pages(out);  // written whole, once: see core/huge_pages.hpp
+    if (scale == PixelScale::unit)
+        out.noalias() = pixels.template cast<T>() * (T(1) / T(255));
+    else
+        out.noalias() = pixels.template cast<T>();
     return out;
 }
 
@@ -99,7 +104,10 @@ public:
     [[nodiscard]] Matrix<T> transform(ConstMatrixRef<T> X) const {
         check_fitted(fitted_, "GlobalStandardizer");
         check_finite(X, "GlobalStandardizer::transform");
-        return ((X.array() - static_cast<T>(mean_)) * static_cast<T>(1.0 / std_)).matrix();
+        Matrix<T> out(X.rows(), X.cols());
+        advise_huge_pages(out);
+        out.array() = (X.array() - static_cast<T>(mean_)) * static_cast<T>(1.0 / std_);
+        return out;
     }
 
     [[nodiscard]] Matrix<T> fit_transform(ConstMatrixRef<T> X) { return fit(X).transform(X); }
@@ -107,7 +115,10 @@ public:
     /// X * std + mean.
     [[nodiscard]] Matrix<T> inverse_transform(ConstMatrixRef<T> X) const {
         check_fitted(fitted_, "GlobalStandardizer");
-        return (X.array() * static_cast<T>(std_) + static_cast<T>(mean_)).matrix();
+        Matrix<T> out(X.rows(), X.cols());
+        advise_huge_pages(out);
+        out.array() = X.array() * static_cast<T>(std_) + static_cast<T>(mean_);
+        return out;
     }
 
     [[nodiscard]] double mean() const { return mean_; }
@@ -188,6 +199,7 @@ template <class T = float>
         detail::fail("standardize_features: X has ", X.cols(), " features, but the statistics have ", stats.mean.size());
     const RowVector<T> inverse = stats.scale.cwiseInverse();
     Matrix<T> out(X.rows(), X.cols());
+    advise_huge_pages(out);
     for (Index i = 0; i < X.rows(); ++i) out.row(i) = (X.row(i) - stats.mean).cwiseProduct(inverse);
     return out;
 }

@@ -21,6 +21,7 @@
 // matrix fits, it is computed up front with one matrix product instead.
 #pragma once
 
+#include "feral/core/huge_pages.hpp"
 #include "feral/core/types.hpp"
 
 #include <algorithm>
@@ -117,7 +118,10 @@ public:
         // (and faulting in) a buffer a few rows larger.
         const Index need = capacity_ * stride_;
         const auto bound = static_cast<Index>(cache_bytes / sizeof(float));
-        if (storage.size() < need) storage.resize(capacity_ < l_ ? std::max(need, bound) : need);
+        if (storage.size() < need) {
+            storage.resize(capacity_ < l_ ? std::max(need, bound) : need);
+            advise_huge_pages(storage);  // before its first touch: see core/huge_pages.hpp
+        }
         storage_ = storage.data();
         slot_of_row_.assign(static_cast<std::size_t>(l_), -1);
         row_of_slot_.assign(static_cast<std::size_t>(capacity_), -1);

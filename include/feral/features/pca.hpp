@@ -41,6 +41,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/huge_pages.hpp"
 #include "feral/core/random.hpp"
 #include "feral/core/serialize.hpp"
 #include "feral/core/threads.hpp"
@@ -269,6 +270,7 @@ PCA<T>& PCA<T>::fit(ConstMatrixRef<T> X) {
     const RowVector<T> mean_t = mean.cast<T>();
 
     Matrix<T> centred(n, d);
+    advise_huge_pages(centred);  // written whole, once: see core/huge_pages.hpp
     parallel_for(0, (n + kRowBlock - 1) / kRowBlock, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
         const Index r0 = b0 * kRowBlock, rows = std::min<Index>(b1 * kRowBlock, n) - r0;
         centred.middleRows(r0, rows) = X.middleRows(r0, rows).rowwise() - mean_t;
@@ -348,6 +350,7 @@ Matrix<T> PCA<T>::transform(ConstMatrixRef<T> X) const {
     check_finite(X, where);
     const Index n = X.rows();
     Matrix<T> out(n, n_components());
+    advise_huge_pages(out);
     RowVector<T> inverse_scale = RowVector<T>::Ones(n_components());
     if (config_.whiten)
         for (Index c = 0; c < n_components(); ++c)
@@ -380,6 +383,7 @@ Matrix<T> PCA<T>::inverse_transform(ConstMatrixRef<T> Z) const {
         for (Index c = 0; c < n_components(); ++c) basis.row(c) *= std::sqrt(explained_variance_[c]);
     const Index n = Z.rows();
     Matrix<T> out(n, n_features_in());
+    advise_huge_pages(out);
     detail::without_eigen_threads([&] {
         parallel_for(0, (n + kRowBlock - 1) / kRowBlock, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
             for (std::int64_t b = b0; b < b1; ++b) {

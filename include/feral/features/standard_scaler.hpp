@@ -18,6 +18,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/huge_pages.hpp"
 #include "feral/core/serialize.hpp"
 #include "feral/core/threads.hpp"
 #include "feral/core/types.hpp"
@@ -215,6 +216,7 @@ Matrix<T> StandardScaler<T>::apply(ConstMatrixRef<T> X, const char* where, Map m
         detail::fail(where, ": X has ", X.cols(), " features, but the model was fitted with ", n_features_in());
     check_finite(X, where);
     Matrix<T> out(X.rows(), X.cols());
+    advise_huge_pages(out);  // written whole, once: see core/huge_pages.hpp
     const Index n = X.rows();
     parallel_for(0, (n + kRowBlock - 1) / kRowBlock, config_.n_threads, [&](std::int64_t b0, std::int64_t b1) {
         const Index r0 = b0 * kRowBlock, rows = std::min<Index>(b1 * kRowBlock, n) - r0;

@@ -23,6 +23,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/huge_pages.hpp"
 #include "feral/core/threads.hpp"
 #include "feral/core/types.hpp"
 #include "feral/data/split.hpp"
@@ -94,6 +95,7 @@ inline bool runs_in_parallel(std::int64_t tasks, int threads) {
 template <class T>
 Matrix<T> take_rows(ConstMatrixRef<T> X, const std::vector<Index>& rows) {
     Matrix<T> out(static_cast<Index>(rows.size()), X.cols());
+    advise_huge_pages(out);  // written whole, once: see core/huge_pages.hpp
     for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Index>(i)) = X.row(rows[i]);
     return out;
 }

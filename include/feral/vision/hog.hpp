@@ -43,6 +43,7 @@
 #pragma once
 
 #include "feral/core/error.hpp"
+#include "feral/core/huge_pages.hpp"
 #include "feral/core/threads.hpp"
 #include "feral/core/types.hpp"
 #include "feral/data/dataset.hpp"
@@ -567,6 +568,7 @@ Matrix<float> hog(const Eigen::Ref<const Matrix<Pixel>>& images, const ImageShap
     if (images.rows() == 0) detail::fail("hog: no images (0 rows)");
     const HogLayout l = hog_layout(shape.height, shape.width, params);
     Matrix<float> features(images.rows(), l.size());
+    advise_huge_pages(features);  // written whole, once: see core/huge_pages.hpp
     parallel_for(0, images.rows(), params.n_threads, [&](std::int64_t begin, std::int64_t end) {
         detail::HogWorkspace ws;
         ws.prepare(l);
