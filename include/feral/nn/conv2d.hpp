@@ -42,10 +42,10 @@
 // kernel^T * G would be large: C*k*k >= kMinTransposedDepth rows (with at least
 // kMinColumns pixels per GEMM, 4 MB and more, past L2) and stride 1. Below that,
 // col2im(kernel^T * G) is as fast or faster: the transposed product is only C rows tall,
-// so packing its panel costs more per FMA, while a small column gradient stays in cache. Measured both ways (forward +
-// backward; benchmarks/RESULTS.md, "Implicit im2col"): 3x3 layers with 32 or 64 channels
-// took up to 3% longer the transposed way, 128 channels 3x3 up to 8% less, 5x5 with 64 or
-// 128 channels 9-14% less.
+// so packing its panel costs more per FMA, while a small column gradient stays in cache.
+// Measured both ways (forward + backward; benchmarks/RESULTS.md, "Implicit im2col"): 3x3
+// layers with 32 or 64 channels took up to 3% longer the transposed way, 128 channels 3x3
+// up to 8% less, 5x5 with 64 or 128 channels 9-14% less.
 //
 // Determinism: the kernel gradient is summed over fixed groups of images (at least kGroup,
 // each group accumulated in image order), then the groups are added in order, so the result
