@@ -1,4 +1,5 @@
 // Tests for feral/data/transforms.hpp, resample.hpp and class_weights.hpp.
+#include "feral/core/random.hpp"
 #include "feral/data/class_weights.hpp"
 #include "feral/data/resample.hpp"
 #include "feral/data/transforms.hpp"
@@ -76,6 +77,31 @@ TEMPLATE_TEST_CASE("GlobalStandardizer uses one mean and one population std over
     constant(1, 0) = std::numeric_limits<TestType>::quiet_NaN();
     CHECK_THROWS_WITH(fresh.fit(constant), Catch::Contains("row 1, column 0"));
     CHECK_THROWS_AS(fresh.fit(feral::Matrix<TestType>(0, 3)), feral::invalid_argument);
+}
+
+TEST_CASE("GlobalStandardizer's statistics match a long-double two-pass reference for any thread count", "[data][transforms]") {
+    // 300 x 257 values around 1000 (spread about 1): one pass of sum and sum of squares in
+    // float would lose most digits of the variance; the combined column moments must not.
+    feral::Random rng(7);
+    feral::Matrix<float> X(300, 257);
+    for (feral::Index i = 0; i < X.rows(); ++i)
+        for (feral::Index j = 0; j < X.cols(); ++j)
+            X(i, j) = 1000.0f + static_cast<float>(j % 5) * 0.25f + static_cast<float>(rng.normal());
+    long double sum = 0;
+    for (feral::Index k = 0; k < X.size(); ++k) sum += X.data()[k];
+    const long double mean = sum / static_cast<long double>(X.size());
+    long double squares = 0;
+    for (feral::Index k = 0; k < X.size(); ++k) squares += (X.data()[k] - mean) * (X.data()[k] - mean);
+    const double deviation = static_cast<double>(std::sqrt(squares / static_cast<long double>(X.size())));
+
+    feral::GlobalStandardizer<float> one({.n_threads = 1}), two({.n_threads = 2});
+    one.fit(X);
+    two.fit(X);
+    CHECK(one.mean() == Approx(static_cast<double>(mean)).epsilon(1e-14));
+    CHECK(one.stddev() == Approx(deviation).epsilon(1e-12));
+    CHECK(one.mean() == two.mean());  // fixed row parts: bit-identical
+    CHECK(one.stddev() == two.stddev());
+    CHECK_THROWS_AS(feral::GlobalStandardizer<float>({.n_threads = -1}).fit(X), feral::invalid_argument);
 }
 
 TEST_CASE("feature_mean_std and standardize_features work column by column", "[data][transforms]") {

@@ -27,6 +27,7 @@
 #include "feral/core/validation.hpp"
 #include "feral/data/dataset.hpp"
 #include "feral/data/image.hpp"
+#include "feral/detail/column_moments.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -67,32 +68,28 @@ class GlobalStandardizer {
 public:
     using scalar_type = T;
 
+    struct Config {
+        int n_threads = 0;  ///< threads for fit, 0 = FERAL_NUM_THREADS or all cores (same result for any)
+    };
+
+    GlobalStandardizer() = default;
+    explicit GlobalStandardizer(Config config) : n_threads_(config.n_threads) {}
+
     /// Learns the mean and the (population) standard deviation of all values of X.
     /// throws: invalid_argument for empty X or NaN/Inf values.
     GlobalStandardizer& fit(ConstMatrixRef<T> X) {
         check_not_empty(X, "GlobalStandardizer::fit");
         check_finite(X, "GlobalStandardizer::fit");
-        // Two passes in double: the mean, then the squared deviations (no cancellation).
-        // Plain loops over each row: the compiler vectorises them.
-        double sum = 0.0;
-        for (Index i = 0; i < X.rows(); ++i) {
-            const T* row = X.row(i).data();
-            double row_sum = 0.0;
-            for (Index j = 0; j < X.cols(); ++j) row_sum += static_cast<double>(row[j]);
-            sum += row_sum;
-        }
+        // Each column's mean and sum of squared deviations (two passes in double,
+        // vectorised down the columns, parallel over fixed row parts: see
+        // detail/column_moments.hpp), then those of all values: every column has the same
+        // count, so the mean is the columns' mean, and each column adds its own squares
+        // plus rows * (its mean - the mean)^2.
+        const detail::ColumnMoments columns = detail::column_moments<T>(X, nullptr, 1, n_threads_);
+        const double mean = columns.mean.row(0).mean();
+        const double squares = columns.sum_squares.row(0).sum() +
+                               static_cast<double>(X.rows()) * (columns.mean.row(0).array() - mean).square().sum();
         const double n = static_cast<double>(X.rows()) * static_cast<double>(X.cols());
-        const double mean = sum / n;
-        double squares = 0.0;
-        for (Index i = 0; i < X.rows(); ++i) {
-            const T* row = X.row(i).data();
-            double row_squares = 0.0;
-            for (Index j = 0; j < X.cols(); ++j) {
-                const double d = static_cast<double>(row[j]) - mean;
-                row_squares += d * d;
-            }
-            squares += row_squares;
-        }
         const double deviation = std::sqrt(squares / n);
         mean_ = mean;
         std_ = deviation > 0.0 ? deviation : 1.0;
@@ -149,6 +146,7 @@ public:
 private:
     static std::string type_tag() { return std::string("GlobalStandardizer<") + (sizeof(T) == 4 ? "float" : "double") + ">"; }
 
+    int n_threads_ = 0;
     double mean_ = 0.0;
     double std_ = 1.0;
     bool fitted_ = false;
@@ -161,32 +159,20 @@ struct FeatureScaling {
     RowVector<T> scale;  ///< population standard deviation of each column, 1 where it is 0
 };
 
-/// Mean and standard deviation of each column of X (accumulated in double).
+/// Mean and standard deviation of each column of X (accumulated in double; n_threads as
+/// everywhere, 0 = FERAL_NUM_THREADS or all cores, same result for any).
 /// throws: invalid_argument for empty X or NaN/Inf values.
 template <class T = float>
-[[nodiscard]] FeatureScaling<T> feature_mean_std(ConstMatrixRef<T> X) {
+[[nodiscard]] FeatureScaling<T> feature_mean_std(ConstMatrixRef<T> X, int n_threads = 0) {
     check_not_empty(X, "feature_mean_std");
     check_finite(X, "feature_mean_std");
+    const detail::ColumnMoments columns = detail::column_moments<T>(X, nullptr, 1, n_threads);
     const double n = static_cast<double>(X.rows());
-    const auto d = static_cast<std::size_t>(X.cols());
-    std::vector<double> mean(d, 0.0), squares(d, 0.0);
-    for (Index i = 0; i < X.rows(); ++i) {
-        const T* row = X.row(i).data();
-        for (std::size_t j = 0; j < d; ++j) mean[j] += static_cast<double>(row[j]);
-    }
-    for (auto& m : mean) m /= n;
-    for (Index i = 0; i < X.rows(); ++i) {
-        const T* row = X.row(i).data();
-        for (std::size_t j = 0; j < d; ++j) {
-            const double diff = static_cast<double>(row[j]) - mean[j];
-            squares[j] += diff * diff;
-        }
-    }
     FeatureScaling<T> stats{RowVector<T>(X.cols()), RowVector<T>(X.cols())};
-    for (std::size_t j = 0; j < d; ++j) {
-        const double deviation = std::sqrt(squares[j] / n);
-        stats.mean[static_cast<Index>(j)] = static_cast<T>(mean[j]);
-        stats.scale[static_cast<Index>(j)] = static_cast<T>(deviation > 0.0 ? deviation : 1.0);
+    for (Index j = 0; j < X.cols(); ++j) {
+        const double deviation = std::sqrt(columns.sum_squares(0, j) / n);
+        stats.mean[j] = static_cast<T>(columns.mean(0, j));
+        stats.scale[j] = static_cast<T>(deviation > 0.0 ? deviation : 1.0);
     }
     return stats;
 }

@@ -37,7 +37,8 @@
 #include "feral/core/threads.hpp"
 #include "feral/core/types.hpp"
 #include "feral/core/validation.hpp"
-#include "feral/features/standard_scaler.hpp"  // detail::column_moments
+#include "feral/detail/column_moments.hpp"
+#include "feral/features/standard_scaler.hpp"  // detail::without_eigen_threads
 #include "feral/models/class_labels.hpp"
 
 #include <algorithm>
