@@ -11,7 +11,8 @@
 // with madvise(MADV_HUGEPAGE) where its policy is "madvise", Debian's default; numpy
 // asks for every array of 4 MB or more, and so does feral for the matrices it writes
 // whole once: loaded and converted images, standardised and projected copies, row
-// subsets, HOG features, PCA's centred data, the SVM's kernel cache.
+// subsets, HOG features, PCA's centred data, the SVM's kernel cache, a network's
+// activations and gradient buffers.
 //
 // The advice is only that: it changes no value, may be ignored by the kernel (policy
 // "never", no free 2 MB page), and is skipped for buffers under 4 MB (too few faults to
