@@ -21,8 +21,9 @@
 // Keras' 1e-3 (PyTorch uses 1e-5). Parameters "gamma" (ones) and "beta" (zeros), 1 x C;
 // state() holds moving_mean (zeros) and moving_variance (ones), 1 x C.
 //
-// Sums run in double, in eight lanes per channel (see sum_lanes below) added in a fixed
-// order; channels are spread over threads, so results do not depend on the thread count.
+// Sums run in double, in eight lanes per channel (layer_detail::SumLanes below) added in
+// a fixed order; channels are spread over threads, so results do not depend on the thread
+// count.
 #pragma once
 
 #include "feral/core/error.hpp"
