@@ -41,6 +41,7 @@
 #include "feral/core/types.hpp"
 #include "feral/core/validation.hpp"
 #include "feral/data/dataset.hpp"
+#include "feral/data/transforms.hpp"
 #include "feral/nn/callbacks.hpp"
 #include "feral/nn/history.hpp"
 #include "feral/nn/layer.hpp"
@@ -351,10 +352,8 @@ public:
     [[nodiscard]] Matrix<T> predict_proba(const Dataset& data) const { return predict_proba(to_input(data)); }
     [[nodiscard]] Evaluation evaluate(const Dataset& data) const { return evaluate(to_input(data), data.labels); }
 
-    /// The model's input matrix for a Dataset: pixels scaled to [0, 1] by 1/255.
-    [[nodiscard]] static Matrix<T> to_input(const Dataset& data) {
-        return data.pixels.template cast<T>() * static_cast<T>(1.0 / 255.0);
-    }
+    /// The model's input matrix for a Dataset: pixels scaled to [0, 1] by 1/255 (to_float).
+    [[nodiscard]] static Matrix<T> to_input(const Dataset& data) { return to_float<T>(data.pixels, PixelScale::unit); }
 
     // ---- checks shared with the trainer ---------------------------------------------
 
