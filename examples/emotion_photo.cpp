@@ -20,6 +20,7 @@
 #include <feral/core/error.hpp>
 #include <feral/data/dataset.hpp>
 #include <feral/data/image_io.hpp>
+#include <feral/data/transforms.hpp>
 #include <feral/nn/sequential.hpp>
 #include <feral/vision/draw.hpp>
 #include <feral/vision/haar_cascade.hpp>
@@ -111,15 +112,13 @@ int main(int argc, char** argv) {
             return 1;
         }
 
-        // 3. each face cropped, shrunk to the model's input and scaled as in training.
-        feral::Matrix<float> batch(static_cast<feral::Index>(faces.size()), input.size());
-        for (std::size_t i = 0; i < faces.size(); ++i) {
-            const feral::Rect& f = faces[i];
-            const auto face = feral::crop(gray, f.y, f.x, f.height, f.width);
-            const auto small = feral::resize(face, input.height, input.width, feral::Interpolation::area);
-            for (feral::Index p = 0; p < input.size(); ++p)
-                batch(static_cast<feral::Index>(i), p) = static_cast<float>(small.data()[p]) / 255.0f;
-        }
+        // 3. each face cropped, shrunk to the model's input and scaled as in training
+        //    (to_float, as Sequential::to_input).
+        std::vector<feral::Image<std::uint8_t>> crops;
+        for (const feral::Rect& f : faces)
+            crops.push_back(feral::resize(feral::crop(gray, f.y, f.x, f.height, f.width), input.height, input.width,
+                                          feral::Interpolation::area));
+        const feral::Matrix<float> batch = feral::to_float<float>(feral::flatten(crops), feral::PixelScale::unit);
 
         // 4. probabilities for every face at once.
         const feral::Matrix<float> probabilities = model.predict_proba(batch);
