@@ -7,12 +7,13 @@
 // (FER2013's training images as floats) is 64,000 faults with 4 KB pages and 130 with
 // 2 MB ones, and a fault is dear on a virtual machine: on the 2-core VM feral is measured
 // on, writing a fresh 263 MB buffer takes 0.8 s with 4 KB pages and 0.025 s with 2 MB
-// pages (0.6 s for a process's first such buffer, while the kernel gathers 2 MB pages). Linux gives 2 MB ("transparent huge") pages to a range only when asked
-// with madvise(MADV_HUGEPAGE) where its policy is "madvise", Debian's default; numpy
-// asks for every array of 4 MB or more, and so does feral for the matrices it writes
-// whole once: loaded and converted images, standardised and projected copies, row
-// subsets, HOG features, PCA's centred data, the SVM's kernel cache, a network's
-// activations and gradient buffers.
+// pages (0.6 s for a process's first such buffer, while the kernel gathers 2 MB pages).
+// Linux gives 2 MB ("transparent huge") pages to a range only when asked with
+// madvise(MADV_HUGEPAGE) where its policy is "madvise", Debian's default; numpy asks for
+// every array of 4 MB or more, and so does feral for the matrices it writes whole once:
+// loaded and converted images, standardised and projected copies, row subsets, HOG
+// features, PCA's centred data, the SVM's kernel cache, a network's activations and
+// gradient buffers.
 //
 // The advice is only that: it changes no value, may be ignored by the kernel (policy
 // "never", no free 2 MB page), and is skipped for buffers under 4 MB (too few faults to
@@ -56,7 +57,8 @@ inline bool advise_huge_pages(void* data, std::size_t bytes) {
 /// The same for a dense Eigen matrix or vector (its whole storage).
 template <class Derived>
 bool advise_huge_pages(Eigen::PlainObjectBase<Derived>& m) {
-    return advise_huge_pages(static_cast<void*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(typename Derived::Scalar));
+    const auto bytes = static_cast<std::size_t>(m.size()) * sizeof(typename Derived::Scalar);
+    return advise_huge_pages(static_cast<void*>(m.data()), bytes);
 }
 
 }  // namespace feral
