@@ -219,8 +219,14 @@ TEMPLATE_TEST_CASE("the direct kernel gradient equals G times the column matrix,
             for (conv_index f = 0; f < filters; ++f)
                 for (conv_index p = 0; p < spatial; ++p) gt[static_cast<std::size_t>(p * ldg + f)] = grad[static_cast<std::size_t>(f * spatial + p)];
             const auto size = static_cast<std::size_t>(filters * depth);
-            std::vector<T> dk(size + 3, T(42)), expected(size);
-            direct_kernel_gradient(image.data(), stride, g, gt.data(), ldg, filters, false, dk.data(), scratch);
+            const DirectGradientLayout layout = direct_gradient_layout<T>(ldg, depth);
+            const auto packed_size = static_cast<std::size_t>(layout.size());
+            REQUIRE(layout.depth >= depth);
+            REQUIRE(layout.blocks * layout.filters >= filters);
+            std::vector<T> packed(packed_size + 3, T(42)), dk(size + 3, T(42)), expected(size);
+            direct_kernel_gradient(image.data(), stride, g, gt.data(), ldg, false, packed.data(), scratch);
+            for (std::size_t i = packed_size; i < packed.size(); ++i) REQUIRE(packed[i] == T(42));  // nothing past the layout
+            unpack_direct_gradient(packed.data(), layout, filters, depth, dk.data());
             // Expected: G * cols^T.
             const std::vector<T> cols = reference_columns(image, stride, g);
             gemm_reference<T>(filters, depth, spatial, GemmOperand<T>::row_major(grad.data(), spatial),
@@ -229,7 +235,8 @@ TEMPLATE_TEST_CASE("the direct kernel gradient equals G times the column matrix,
             for (std::size_t i = 0; i < size; ++i) REQUIRE(std::abs(dk[i] - expected[i]) <= tolerance * (1 + std::abs(expected[i])));
             for (std::size_t i = size; i < dk.size(); ++i) REQUIRE(dk[i] == T(42));  // nothing written past dkernel
             // Accumulating the same image again doubles it.
-            direct_kernel_gradient(image.data(), stride, g, gt.data(), ldg, filters, true, dk.data(), scratch);
+            direct_kernel_gradient(image.data(), stride, g, gt.data(), ldg, true, packed.data(), scratch);
+            unpack_direct_gradient(packed.data(), layout, filters, depth, dk.data());
             for (std::size_t i = 0; i < size; ++i)
                 REQUIRE(std::abs(dk[i] - 2 * expected[i]) <= 2 * tolerance * (1 + std::abs(expected[i])));
         }

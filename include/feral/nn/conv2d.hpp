@@ -231,7 +231,10 @@ public:
         const int slots = prepare_workspace(groups, method);
         if (transposed || direct_dx) flip_kernel();
         if (direct_dx) pack_direct_kernel(flipped_kernel_.data(), channels, flipped_kernel_.cols(), direct_kernel_);
-        partial_kernel_.resize(groups, filters * depth);
+        // Per group: the kernel gradient's sums, in the direct kernel gradient's own layout
+        // where it is direct (read out once, below), else filters x depth.
+        const auto direct_layout = detail::kernels::direct_gradient_layout<T>(direct_filters(), depth);
+        partial_kernel_.resize(groups, direct() ? direct_layout.size() : filters * depth);
         partial_bias_.resize(groups, filters);
         if (grad_input) grad_input->resize(n, this->input_shape_.size());
 
@@ -276,7 +279,7 @@ public:
                                     for (Index p = 0; p < spatial; ++p) w.gt[static_cast<std::size_t>(p * ldg + f)] = row[p];
                                 }
                                 direct_kernel_gradient(input.row(first + g).data(), in_spatial, geometry_, w.gt.data(), ldg,
-                                                       filters, first != gi * group || g > 0, dk, w.direct);
+                                                       first != gi * group || g > 0, dk, w.direct);
                             }
                         } else {
                             // dkernel_group += G * cols^T   (F x depth, inner dimension the block's pixels)
@@ -319,10 +322,17 @@ public:
                 }
             }
         });
-        // Sum the group partials in group order (fixed, whatever the thread count).
-        kernel_grad_ = Eigen::Map<const Matrix<T>>(partial_kernel_.row(0).data(), filters, depth);
-        for (Index g = 1; g < groups; ++g)
-            kernel_grad_ += Eigen::Map<const Matrix<T>>(partial_kernel_.row(g).data(), filters, depth);
+        // Sum the group partials in group order (fixed, whatever the thread count); the direct
+        // layout's sums are added as they lie, value by value the same additions, then read out.
+        if (direct()) {
+            for (Index g = 1; g < groups; ++g) partial_kernel_.row(0) += partial_kernel_.row(g);
+            kernel_grad_.resize(filters, depth);
+            unpack_direct_gradient(partial_kernel_.row(0).data(), direct_layout, filters, depth, kernel_grad_.data());
+        } else {
+            kernel_grad_ = Eigen::Map<const Matrix<T>>(partial_kernel_.row(0).data(), filters, depth);
+            for (Index g = 1; g < groups; ++g)
+                kernel_grad_ += Eigen::Map<const Matrix<T>>(partial_kernel_.row(g).data(), filters, depth);
+        }
         if (config_.use_bias) {
             bias_grad_ = partial_bias_.row(0);
             for (Index g = 1; g < groups; ++g) bias_grad_ += partial_bias_.row(g);
