@@ -322,16 +322,14 @@ public:
                 }
             }
         });
-        // Sum the group partials in group order (fixed, whatever the thread count); the direct
-        // layout's sums are added as they lie, value by value the same additions, then read out.
+        // Sum the group partials in group order (fixed, whatever the thread count), in
+        // whichever layout they lie, then read the gradient out of the first.
+        for (Index g = 1; g < groups; ++g) partial_kernel_.row(0) += partial_kernel_.row(g);
         if (direct()) {
-            for (Index g = 1; g < groups; ++g) partial_kernel_.row(0) += partial_kernel_.row(g);
             kernel_grad_.resize(filters, depth);
             unpack_direct_gradient(partial_kernel_.row(0).data(), direct_layout, filters, depth, kernel_grad_.data());
         } else {
             kernel_grad_ = Eigen::Map<const Matrix<T>>(partial_kernel_.row(0).data(), filters, depth);
-            for (Index g = 1; g < groups; ++g)
-                kernel_grad_ += Eigen::Map<const Matrix<T>>(partial_kernel_.row(g).data(), filters, depth);
         }
         if (config_.use_bias) {
             bias_grad_ = partial_bias_.row(0);
