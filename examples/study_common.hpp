@@ -166,6 +166,24 @@ inline void explain_shortfall(ModelResult& r, const std::string& why = {}) {
     r.note += (r.note.empty() ? "" : "; ") + std::string(text) + (why.empty() ? "" : ": " + why);
 }
 
+/// The rows of up to `count` test images for the report's grid of sample faces, taken from
+/// each class in turn (the i-th image of every class before the (i+1)-th of any). A test set
+/// stored class by class, as FER2013's folders are, would otherwise fill the grid with its
+/// first class alone.
+inline std::vector<Index> sample_rows(const Labels& labels, Index count) {
+    std::vector<std::vector<Index>> by_class;
+    for (Index i = 0; i < labels.size(); ++i) {
+        const auto k = static_cast<std::size_t>(labels[i]);
+        if (k >= by_class.size()) by_class.resize(k + 1);
+        by_class[k].push_back(i);
+    }
+    std::vector<Index> rows;
+    for (std::size_t depth = 0; static_cast<Index>(rows.size()) < std::min(count, labels.size()); ++depth)
+        for (const auto& members : by_class)
+            if (depth < members.size() && static_cast<Index>(rows.size()) < count) rows.push_back(members[depth]);
+    return rows;
+}
+
 inline std::string percent(double v) {
     if (!std::isfinite(v)) return "-";
     char buffer[16];
@@ -417,12 +435,13 @@ public:
 
         if (!samples_.empty()) {
             report.heading("Sample test faces: predicted / true (green right, red wrong)");
-            const Index n = std::min<Index>(24, samples_.size());
+            const std::vector<Index> rows = sample_rows(samples_.labels, 24);
+            const Labels truth = samples_.labels(rows);
             for (const auto& m : models_) {
                 if (m.predictions.size() != samples_.size()) continue;
                 report.heading(m.name, 3);
-                report.svg(feral::face_grid_svg(samples_.pixels.topRows(n), samples_.shape.height, samples_.shape.width,
-                                                m.predictions.head(n), samples_.labels.head(n), class_names_));
+                report.svg(feral::face_grid_svg(samples_.pixels(rows, Eigen::all), samples_.shape.height,
+                                                samples_.shape.width, m.predictions(rows), truth, class_names_));
             }
         }
         const auto path = report.write(dir, overwrite);

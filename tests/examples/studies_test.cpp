@@ -227,6 +227,18 @@ TEST_CASE("A study report is self-contained HTML and never overwritten silently"
     CHECK_THROWS_AS(s.write_report(dir, feral::Overwrite::no), feral::io_error);
 }
 
+TEST_CASE("The report's sample faces are taken from each class in turn", "[examples][report]") {
+    // A test set stored class by class (as FER2013's folders are) must not fill the grid
+    // with its first class: the i-th face of every class comes before the (i+1)-th of any.
+    const feral::Labels by_class = (feral::Labels(7) << 0, 0, 0, 1, 1, 2, 2).finished();
+    CHECK(study::sample_rows(by_class, 4) == std::vector<feral::Index>{0, 3, 5, 1});
+    CHECK(study::sample_rows(by_class, 24) == std::vector<feral::Index>{0, 3, 5, 1, 4, 6, 2});
+    // A class with no test images is passed over.
+    const feral::Labels gap = (feral::Labels(3) << 2, 0, 2).finished();
+    CHECK(study::sample_rows(gap, 3) == std::vector<feral::Index>{1, 0, 2});
+    CHECK(study::sample_rows(feral::Labels(0), 24).empty());
+}
+
 // Rendered by Debian's chromium (installed by ./quickstart.sh test); reported as
 // skipped where it is not installed.
 TEST_CASE("A study report renders in headless Chromium to a picture that is not blank", "[chromium]") {
